@@ -1,0 +1,65 @@
+# qa-service: `make run` serves the OKPAY FAQ; `make test` runs the whole suite.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+PORT   ?= 8000
+HOST   ?= 127.0.0.1
+CORPUS ?= corpus
+INDEX  ?= index
+PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
+
+.PHONY: run serve index install install-test test lint eval calibrate bench browser-deps clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(PIP) install -e .
+	@touch $@
+
+# torch first, from the CPU build: otherwise sentence-transformers pulls a CUDA build of GBs.
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+	$(PIP) install torch==2.13.0
+	$(PIP) install -e '.[test]'
+	@touch $@
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+index: install
+	$(BIN)/qa-service index --corpus $(CORPUS) --index-dir $(INDEX)
+
+run: index
+	@echo "qa-service on http://$(HOST):$(PORT)/  (agent console: /agent, API docs: /docs)"
+	$(BIN)/qa-service serve --index-dir $(INDEX) --host $(HOST) --port $(PORT)
+
+serve: run
+
+# Headless Chromium and CJK fonts for the browser tests (Debian packages; needs root).
+browser-deps:
+	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "noto.*cjk"; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing chromium and fonts-noto-cjk"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	  else echo "warning: /usr/bin/chromium missing; browser tests will be skipped" >&2; fi; \
+	fi
+
+test: install-test browser-deps
+	$(BIN)/ruff check qa_service tests scripts
+	$(BIN)/python -m pytest -q
+
+lint: install-test
+	$(BIN)/ruff check qa_service tests scripts
+
+eval: index
+	$(BIN)/qa-service eval --questions tests/data/questions.jsonl --index-dir $(INDEX) --out out/eval
+
+calibrate: index
+	$(BIN)/qa-service calibrate --questions tests/data/dev.jsonl --index-dir $(INDEX)
+
+bench: index
+	$(BIN)/qa-service bench --index-dir $(INDEX) --out out/bench
+
+clean:
+	rm -rf $(VENV) $(INDEX) out artifacts *.egg-info

@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.concurrency import run_in_threadpool
+
+from ..deps import ServiceDep
+from ..responses import JSONResponse
+from ..schemas import ErrorResponse, QueryRequest, QueryResponse
+
+router = APIRouter(prefix="/v1", tags=["query"])
+
+
+@router.post(
+    "/query",
+    response_model=QueryResponse,
+    responses={422: {"model": ErrorResponse}},
+    summary="Best-matching FAQ passages for a question, with escalation when unsure",
+)
+async def query(req: QueryRequest, service: ServiceDep) -> JSONResponse:
+    answer = await run_in_threadpool(service.ask, req.question, req.top_k, req.channel)
+    return JSONResponse(answer.to_dict())

@@ -1,0 +1,65 @@
+"""Request and response models of the HTTP contract (see API.md in the README)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from ..text import clean
+
+Channel = Literal["widget", "agent", "eval", "api"]
+MAX_QUESTION_CHARS = 1000
+
+
+class QueryRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    question: str = Field(
+        description="1 to 1000 characters after trimming", examples=["忘记密码了怎么办?"]
+    )
+    top_k: int = Field(default=3, ge=1, le=20)
+    channel: Channel = "api"
+
+    @field_validator("question")
+    @classmethod
+    def _question_length(cls, v: str) -> str:
+        v = clean(v)
+        if not v:
+            raise ValueError("question is empty after trimming")
+        if len(v) > MAX_QUESTION_CHARS:
+            raise ValueError(
+                f"question has {len(v)} characters; at most {MAX_QUESTION_CHARS} allowed"
+            )
+        return v
+
+
+class PassageOut(BaseModel):
+    id: str
+    faq_id: str
+    title: str
+    text: str
+    score: float
+    source: str
+
+
+class EscalationOut(BaseModel):
+    url: str
+    reason: Literal["low_confidence", "ambiguous", "out_of_scope", "no_index"]
+    message: str
+
+
+class QueryResponse(BaseModel):
+    query_id: str
+    question: str
+    escalate: bool
+    confidence: float = Field(ge=0, le=1)
+    answer: PassageOut | None
+    passages: list[PassageOut]
+    escalation: EscalationOut | None
+    language: Literal["zh", "en"]
+
+
+class ErrorResponse(BaseModel):
+    error: str
+    detail: object | None = None

@@ -1,0 +1,36 @@
+"""qa-service serve: run the HTTP API."""
+
+from __future__ import annotations
+
+import argparse
+
+from . import add_common, export_env, settings_from
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("serve", help="serve the HTTP API")
+    add_common(p)
+    p.add_argument("--host", default=None, help="bind address (QA_HOST, default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=None, help="port (QA_PORT, default 8000)")
+    p.add_argument("--workers", type=int, default=1, help="worker processes")
+    p.add_argument("--log-level", default="info")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    s = settings_from(args)
+    export_env(s)
+    host = args.host or s.host
+    port = args.port or s.port
+    uvicorn.run(
+        "qa_service.api.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=args.workers,
+        log_level=args.log_level,
+        timeout_graceful_shutdown=10,
+    )
+    return 0

@@ -1,0 +1,76 @@
+"""Settings, read from QA_* environment variables, an optional `.env` file or a TOML file.
+
+A TOML file named by QA_CONFIG_FILE (or `qa-service.toml` in the working directory) may hold
+the same keys in lower case; environment variables win over it.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+DEFAULT_EMBEDDER = "use-multilingual"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="QA_", env_file=".env", extra="ignore", toml_file="qa-service.toml"
+    )
+
+    # Paths
+    corpus: Path = Path("corpus")
+    index_dir: Path = Path("index")
+    data_dir: Path = Path("data")
+    calibration_file: Path | None = Field(
+        default=None,
+        description="Calibrated thresholds (JSON). Default: the file packaged with qa_service.",
+    )
+
+    # Model
+    embedder: str = DEFAULT_EMBEDDER
+    threads: int = Field(default=2, ge=1, le=64)
+
+    # Decision; None means "take it from the calibration file".
+    answer_threshold: float | None = Field(default=None, ge=0.0, le=1.0)
+    ambiguity_margin: float | None = Field(default=None, ge=0.0, le=1.0)
+
+    # Escalation
+    escalation_url: str = "https://help.okpay.example/contact"
+
+    # HTTP
+    host: str = "127.0.0.1"
+    port: int = 8000
+    cors_origins: list[str] = Field(default_factory=list)
+    max_body_bytes: int = 16_384
+    rate_limit_per_minute: int = 120
+    agent_token: str | None = None
+    admin_token: str | None = None
+    database_url: str | None = None
+    log_queries: bool = True
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_path = os.environ.get("QA_CONFIG_FILE", "qa-service.toml")
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=toml_path)
+        return init_settings, env_settings, dotenv_settings, toml, file_secret_settings
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,335 @@
+"""Load and validate FAQ corpora.
+
+Two formats, mixable inside one corpus directory:
+
+* ``*.md``: entries, each a YAML front-matter block between ``---`` lines followed by the
+  answer paragraphs (blank-line separated). An HTML comment before the first entry is ignored.
+* ``*.jsonl``: one object a line, ``{"id", "question", "answer", "alt_questions"?, "tags"?,
+  "url"?, "source"?}``.
+
+Every problem is reported as ``file:line: message``; a corpus with any problem loads nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+SUFFIXES = (".md", ".jsonl")
+ENTRY_FIELDS = {"id", "question", "alt_questions", "tags", "url", "source"}
+JSONL_FIELDS = ENTRY_FIELDS | {"answer"}
+ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
+# Paragraphs longer than this are split on sentence boundaries so one passage stays focused.
+MAX_PASSAGE_CHARS = 400
+_SENTENCE_END = re.compile(r"(?<=[。!?!?;;])|(?<=[.!?])\s+")
+
+
+@dataclass(frozen=True)
+class FaqEntry:
+    id: str
+    question: str
+    paragraphs: tuple[str, ...]
+    alt_questions: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    source: str = ""
+    url: str | None = None
+    origin: str | None = None
+    line: int = 0
+
+    @property
+    def answer(self) -> str:
+        return "\n\n".join(self.paragraphs)
+
+
+@dataclass(frozen=True)
+class Passage:
+    id: str
+    faq_id: str
+    title: str
+    text: str
+    source: str
+
+
+@dataclass
+class Corpus:
+    entries: list[FaqEntry]
+    files: list[Path]
+    sha256: str
+    passages: list[Passage] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.passages:
+            self.passages = [p for e in self.entries for p in passages_of(e)]
+
+    def entry(self, faq_id: str) -> FaqEntry:
+        for e in self.entries:
+            if e.id == faq_id:
+                return e
+        raise KeyError(faq_id)
+
+
+class CorpusError(ValueError):
+    """Raised with every problem found, each as ``file:line: message``."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        n = len(problems)
+        head = f"corpus has {n} problem{'s' if n != 1 else ''}; nothing was indexed"
+        super().__init__(head + "\n" + "\n".join(f"  {p}" for p in problems))
+
+
+def split_long(text: str, limit: int = MAX_PASSAGE_CHARS) -> list[str]:
+    if len(text) <= limit:
+        return [text]
+    chunks: list[str] = []
+    cur = ""
+    for sent in (s for s in _SENTENCE_END.split(text) if s):
+        if cur and len(cur) + len(sent) > limit:
+            chunks.append(cur.strip())
+            cur = ""
+        cur += sent
+    if cur.strip():
+        chunks.append(cur.strip())
+    return chunks
+
+
+def passages_of(entry: FaqEntry) -> list[Passage]:
+    texts = [chunk for para in entry.paragraphs for chunk in split_long(para)]
+    return [
+        Passage(f"{entry.id}#{i}", entry.id, entry.question, t, entry.source)
+        for i, t in enumerate(texts, start=1)
+    ]
+
+
+def corpus_files(path: Path) -> list[Path]:
+    if not path.exists():
+        raise CorpusError([f"{path}: no such file or directory"])
+    if path.is_file():
+        return [path]
+    files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in SUFFIXES)
+    if not files:
+        raise CorpusError([f"{path}: no corpus files (*.md, *.jsonl) found"])
+    return files
+
+
+def hash_files(files: Iterable[Path], root: Path) -> str:
+    h = hashlib.sha256()
+    for f in files:
+        h.update(_display(f, root).encode())
+        h.update(b"\0")
+        h.update(f.read_bytes())
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def _display(path: Path, root: Path) -> str:
+    base = root if root.is_dir() else root.parent
+    try:
+        rel = path.relative_to(base)
+    except ValueError:
+        rel = Path(path.name)
+    return f"{base.name}/{rel.as_posix()}" if base.name else rel.as_posix()
+
+
+def load_corpus(path: str | Path) -> Corpus:
+    root = Path(path)
+    files = corpus_files(root)
+    problems: list[str] = []
+    entries: list[FaqEntry] = []
+    for f in files:
+        name = _display(f, root)
+        text = _read_text(f, name, problems)
+        if text is None:
+            continue
+        if f.suffix == ".jsonl":
+            entries += _parse_jsonl(text, name, problems)
+        elif f.suffix == ".md":
+            entries += _parse_markdown(text, name, problems)
+        else:
+            problems.append(f"{name}:1: unsupported file type {f.suffix!r} (use .md or .jsonl)")
+    seen: dict[str, FaqEntry] = {}
+    for e in entries:
+        if e.id in seen:
+            first = seen[e.id]
+            problems.append(
+                f"{e.source}:{e.line}: duplicate id {e.id!r} (first defined at "
+                f"{first.source}:{first.line})"
+            )
+        else:
+            seen[e.id] = e
+    if not entries and not problems:
+        problems.append(f"{root}: the corpus holds no entries")
+    if problems:
+        raise CorpusError(problems)
+    return Corpus(entries=entries, files=files, sha256=hash_files(files, root))
+
+
+def _read_text(f: Path, name: str, problems: list[str]) -> str | None:
+    data = f.read_bytes()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        problems.append(f"{name}:{line}: not valid UTF-8 (byte offset {exc.start})")
+        return None
+    return text.removeprefix("\ufeff")
+
+
+def _clean_list(value: object, what: str, where: str, problems: list[str]) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        problems.append(f"{where}: {what} must be a list of strings")
+        return ()
+    return tuple(v.strip() for v in value if v.strip())
+
+
+def _make_entry(
+    obj: dict, paragraphs: list[str], name: str, line: int, problems: list[str]
+) -> FaqEntry | None:
+    where = f"{name}:{line}"
+    before = len(problems)
+    unknown = sorted(set(obj) - ENTRY_FIELDS - {"answer"})
+    if unknown:
+        problems.append(f"{where}: unknown field(s) {', '.join(unknown)}")
+    eid, question = obj.get("id"), obj.get("question")
+    if not isinstance(eid, str) or not ID_RE.match(eid):
+        problems.append(
+            f"{where}: 'id' must be a string of letters, digits, '-', '_' or '.' (got {eid!r})"
+        )
+    if not isinstance(question, str) or not question.strip():
+        problems.append(f"{where}: 'question' is missing or empty")
+    if not any(p.strip() for p in paragraphs):
+        problems.append(f"{where}: empty answer")
+    alts = _clean_list(obj.get("alt_questions"), "'alt_questions'", where, problems)
+    tags = _clean_list(obj.get("tags"), "'tags'", where, problems)
+    url, origin = obj.get("url"), obj.get("source")
+    if url is not None and not isinstance(url, str):
+        problems.append(f"{where}: 'url' must be a string")
+    if origin is not None and not isinstance(origin, str):
+        problems.append(f"{where}: 'source' must be a string")
+    if len(problems) > before:
+        return None
+    return FaqEntry(
+        id=eid,
+        question=question.strip(),
+        paragraphs=tuple(p.strip() for p in paragraphs if p.strip()),
+        alt_questions=alts,
+        tags=tags,
+        source=name,
+        url=url,
+        origin=origin,
+        line=line,
+    )
+
+
+def _parse_jsonl(text: str, name: str, problems: list[str]) -> list[FaqEntry]:
+    out: list[FaqEntry] = []
+    for n, raw in enumerate(text.splitlines(), start=1):
+        if not raw.strip():
+            continue
+        try:
+            obj = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            problems.append(f"{name}:{n}: malformed JSON ({exc.msg} at column {exc.colno})")
+            continue
+        if not isinstance(obj, dict):
+            problems.append(f"{name}:{n}: each line must be a JSON object")
+            continue
+        answer = obj.get("answer")
+        if answer is not None and not isinstance(answer, str):
+            problems.append(f"{name}:{n}: 'answer' must be a string")
+            continue
+        paragraphs = re.split(r"\n\s*\n|\n", answer or "")
+        entry = _make_entry(obj, paragraphs, name, n, problems)
+        if entry:
+            out.append(entry)
+    return out
+
+
+def _parse_markdown(text: str, name: str, problems: list[str]) -> list[FaqEntry]:
+    lines = text.splitlines()
+    i, n = 0, len(lines)
+    # Skip blank lines and a leading HTML comment (file-level notes for editors).
+    while i < n and not lines[i].strip():
+        i += 1
+    if i < n and lines[i].lstrip().startswith("<!--"):
+        while i < n and "-->" not in lines[i]:
+            i += 1
+        i += 1
+    out: list[FaqEntry] = []
+    while i < n:
+        if not lines[i].strip():
+            i += 1
+            continue
+        if lines[i].strip() != "---":
+            problems.append(f"{name}:{i + 1}: expected '---' to open an entry's front matter")
+            return out
+        start = i + 1
+        j = start
+        while j < n and lines[j].strip() != "---":
+            j += 1
+        if j >= n:
+            problems.append(f"{name}:{i + 1}: front matter is not closed by '---'")
+            return out
+        try:
+            meta = yaml.safe_load("\n".join(lines[start:j])) or {}
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            line = start + 1 + (mark.line if mark else 0)
+            problems.append(f"{name}:{line}: malformed front matter ({_yaml_problem(exc)})")
+            meta = None
+        k = j + 1
+        while k < n and lines[k].strip() != "---":
+            k += 1
+        body = lines[j + 1 : k]
+        if meta is not None:
+            if not isinstance(meta, dict):
+                problems.append(f"{name}:{start + 1}: front matter must be a mapping of fields")
+            else:
+                if "answer" in meta:
+                    problems.append(
+                        f"{name}:{start + 1}: unknown field(s) answer "
+                        "(write the answer below the front matter)"
+                    )
+                    meta = {k2: v for k2, v in meta.items() if k2 != "answer"}
+                entry = _make_entry(meta, _paragraphs(body), name, i + 1, problems)
+                if entry:
+                    out.append(entry)
+        i = k
+    return out
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    return str(getattr(exc, "problem", None) or exc).strip()
+
+
+def _paragraphs(body: list[str]) -> list[str]:
+    paras: list[str] = []
+    cur: list[str] = []
+    for line in body + [""]:
+        if line.strip():
+            cur.append(line.strip())
+        elif cur:
+            paras.append(_join_lines(cur))
+            cur = []
+    return paras
+
+
+def _join_lines(lines: list[str]) -> str:
+    # Chinese wraps without spaces; Latin text needs one.
+    out = lines[0]
+    for line in lines[1:]:
+        sep = "" if (_is_cjk(out[-1]) or _is_cjk(line[0])) else " "
+        out += sep + line
+    return out
+
+
+def _is_cjk(ch: str) -> bool:
+    return "\u3000" <= ch <= "\u9fff" or "\uff00" <= ch <= "\uffef"

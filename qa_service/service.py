@@ -1,0 +1,209 @@
+"""QAService: the one facade behind the HTTP API, the CLI and the evaluation."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from .config import Settings
+from .decision import Calibration, Decider, Decision
+from .embedders import Embedder, load_embedder
+from .index import IndexData, IndexError_, load_index
+from .retrieval import RetrievalConfig, Retriever
+from .text import clean, detect_language, has_content, normalise
+
+MESSAGES = {
+    "low_confidence": {
+        "zh": "抱歉,我不确定能准确回答这个问题。请联系人工客服,我们会尽快帮您处理。",
+        "en": "Sorry, I'm not sure I can answer that correctly. Please contact a human agent.",
+    },
+    "ambiguous": {
+        "zh": "您的问题可能涉及多个方面,为避免答错,请联系人工客服。",
+        "en": "Your question could match several topics. To avoid a wrong answer, please "
+        "contact a human agent.",
+    },
+    "out_of_scope": {
+        "zh": "这个问题不在常见问题的范围内,请联系人工客服获得帮助。",
+        "en": "This question is outside what our FAQ covers. Please contact a human agent.",
+    },
+    "no_index": {
+        "zh": "自动答复暂时不可用,请联系人工客服。",
+        "en": "Automatic answers are unavailable right now. Please contact a human agent.",
+    },
+}
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def new_query_id() -> str:
+    """``q_`` + a ULID: sortable by time, unique without coordination."""
+    value = (int(time.time() * 1000) << 80) | secrets.randbits(80)
+    chars = []
+    for _ in range(26):
+        chars.append(_CROCKFORD[value & 31])
+        value >>= 5
+    return "q_" + "".join(reversed(chars))
+
+
+class QueryLog(Protocol):
+    def log_query(self, answer: Answer, channel: str) -> None: ...
+
+
+@dataclass
+class Answer:
+    query_id: str
+    question: str
+    escalate: bool
+    confidence: float
+    answer: dict | None
+    passages: list[dict]
+    escalation: dict | None
+    language: str
+    latency_ms: float
+    features: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self, debug: bool = False) -> dict[str, Any]:
+        out = {
+            "query_id": self.query_id,
+            "question": self.question,
+            "escalate": self.escalate,
+            "confidence": self.confidence,
+            "answer": self.answer,
+            "passages": self.passages,
+            "escalation": self.escalation,
+            "language": self.language,
+        }
+        if debug:
+            out["features"] = self.features
+            out["latency_ms"] = self.latency_ms
+        return out
+
+
+@dataclass
+class _Live:
+    """Everything a query reads, swapped as one reference so a reload is atomic."""
+
+    index: IndexData
+    retriever: Retriever
+
+
+class IndexMismatch(IndexError_):
+    """A new index cannot replace the live one (another embedder, corrupt files)."""
+
+
+class QAService:
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        embedder: Embedder | None = None,
+        calibration: Calibration | None = None,
+        retrieval: RetrievalConfig | None = None,
+        query_log: QueryLog | None = None,
+    ):
+        self.settings = settings or Settings()
+        self.embedder = embedder or load_embedder(self.settings.embedder, self.settings.threads)
+        self.calibration = calibration or Calibration.load(self.settings.calibration_file)
+        if self.settings.answer_threshold is not None:
+            self.calibration.answer_threshold = self.settings.answer_threshold
+        if self.settings.ambiguity_margin is not None:
+            self.calibration.ambiguity_margin = self.settings.ambiguity_margin
+        self.decider = Decider(self.calibration)
+        self.retrieval_config = retrieval or RetrievalConfig()
+        self.query_log = query_log
+        self._live: _Live | None = None
+        self.load_error: str | None = None
+        self._reload_lock = threading.Lock()
+
+    # Index lifecycle ------------------------------------------------------------------
+
+    def load(self, index_dir: Path | None = None) -> dict:
+        """Load (or reload) the index; the old one keeps serving if this fails."""
+        path = Path(index_dir or self.settings.index_dir)
+        with self._reload_lock:
+            try:
+                index = load_index(path, expected_embedder=self.embedder.spec)
+            except IndexError_ as exc:
+                if self._live is None:
+                    self.load_error = str(exc)
+                raise IndexMismatch(str(exc)) from exc
+            live = _Live(index, Retriever(index, self.retrieval_config))
+            self._live = live  # one assignment: in-flight queries keep their old reference
+            self.load_error = None
+            return index.manifest
+
+    def try_load(self, index_dir: Path | None = None) -> bool:
+        try:
+            self.load(index_dir)
+            return True
+        except IndexError_:
+            return False
+
+    @property
+    def ready(self) -> bool:
+        return self._live is not None
+
+    @property
+    def manifest(self) -> dict | None:
+        live = self._live
+        return dict(live.index.manifest, path=str(live.index.path)) if live else None
+
+    # Query ----------------------------------------------------------------------------
+
+    def ask(self, question: str, top_k: int = 3, channel: str = "api") -> Answer:
+        started = time.perf_counter()
+        text = clean(question)
+        lang = detect_language(text)
+        live = self._live
+        passages: list[dict] = []
+        feats: dict[str, float] = {}
+        norm = normalise(text)
+        if live is None:
+            decision = Decision(True, "no_index", 0.0)
+        else:
+            if norm:
+                vec = self.embedder.encode_queries([norm])[0]
+                result = live.retriever.search(norm, vec, top_k)
+                feats = result.features
+                passages = [
+                    {
+                        "id": h.passage.id,
+                        "faq_id": h.passage.faq_id,
+                        "title": h.passage.title,
+                        "text": h.passage.text,
+                        "score": round(max(0.0, min(1.0, h.score)), 4),
+                        "source": h.passage.source,
+                    }
+                    for h in result.hits
+                ]
+            decision = self.decider.decide(feats, has_content(norm))
+        escalation = None
+        if decision.escalate:
+            escalation = {
+                "url": self.settings.escalation_url,
+                "reason": decision.reason,
+                "message": MESSAGES[decision.reason or "low_confidence"][lang],
+            }
+        answer = Answer(
+            query_id=new_query_id(),
+            question=text,
+            escalate=decision.escalate,
+            confidence=round(decision.confidence, 4),
+            answer=None if decision.escalate or not passages else passages[0],
+            passages=passages,
+            escalation=escalation,
+            language=lang,
+            latency_ms=(time.perf_counter() - started) * 1000,
+            features=feats,
+        )
+        if self.query_log is not None:
+            self.query_log.log_query(answer, channel)
+        return answer
+
+
+def default_threads() -> int:
+    return max(1, min(2, os.cpu_count() or 1))
