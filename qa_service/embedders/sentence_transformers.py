@@ -60,7 +60,11 @@ class STEmbedder:
                 f"({type(exc).__name__}); pass a local model directory"
             ) from exc
         self.spec = f"sentence-transformers:{name}"
-        self.dim = int(self._model.get_sentence_embedding_dimension())
+        get_dim = (
+            getattr(self._model, "get_embedding_dimension", None)
+            or self._model.get_sentence_embedding_dimension
+        )
+        self.dim = int(get_dim())
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:

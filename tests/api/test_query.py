@@ -1,0 +1,115 @@
+"""The HTTP contract of API.md, through a module-scoped TestClient."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from qa_service.api import create_app
+
+
+@pytest.fixture(scope="module")
+def client(service) -> TestClient:
+    with TestClient(create_app(service=service)) as c:
+        yield c
+
+
+def test_query_contract(client: TestClient) -> None:
+    r = client.post("/v1/query", json={"question": "忘记密码了怎么办?", "channel": "widget"})
+    assert r.status_code == 200
+    body = r.json()
+    assert set(body) >= {
+        "query_id",
+        "question",
+        "escalate",
+        "confidence",
+        "answer",
+        "passages",
+        "escalation",
+    }
+    assert body["query_id"].startswith("q_") and body["question"] == "忘记密码了怎么办?"
+    assert body["escalate"] is False and body["escalation"] is None
+    assert body["answer"]["id"] == "password-reset#1" and len(body["passages"]) == 3
+    for p in body["passages"]:
+        assert set(p) == {"id", "faq_id", "title", "text", "score", "source"}
+        assert p["source"] == "corpus/okpay_faq.zh.md"
+
+
+def test_escalation_contract(client: TestClient, service) -> None:
+    r = client.post(
+        "/v1/query", json={"question": "What's the weather like in Paris today?", "top_k": 2}
+    )
+    body = r.json()
+    assert r.status_code == 200 and body["escalate"] is True and body["answer"] is None
+    assert len(body["passages"]) == 2  # suggestions for agents even when escalating
+    esc = body["escalation"]
+    assert esc["url"] == service.settings.escalation_url
+    assert esc["reason"] in {"low_confidence", "ambiguous", "out_of_scope"}
+    assert esc["message"] and esc["message"].isascii()
+
+
+def test_channel_never_changes_the_ranking(client: TestClient) -> None:
+    bodies = [
+        client.post("/v1/query", json={"question": "提现手续费", "channel": ch}).json()
+        for ch in ("widget", "agent", "eval", "api")
+    ]
+    assert len({tuple(p["id"] for p in b["passages"]) for b in bodies}) == 1
+    assert len({b["confidence"] for b in bodies}) == 1
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({}, "question"),
+        ({"question": ""}, "question"),
+        ({"question": "   \n "}, "question"),
+        ({"question": "x" * 1001}, "question"),
+        ({"question": 42}, "question"),
+        ({"question": "密码", "top_k": 0}, "top_k"),
+        ({"question": "密码", "top_k": 21}, "top_k"),
+        ({"question": "密码", "top_k": "three"}, "top_k"),
+        ({"question": "密码", "channel": "sms"}, "channel"),
+    ],
+)
+def test_bad_input_is_a_clear_4xx(client: TestClient, payload: dict, field: str) -> None:
+    r = client.post("/v1/query", json=payload)
+    assert r.status_code == 422
+    body = r.json()
+    assert field in body["error"]
+    assert any(field in d["loc"] for d in body["detail"])
+
+
+def test_question_is_trimmed_before_the_length_rule(client: TestClient) -> None:
+    r = client.post("/v1/query", json={"question": "  " + "密" * 1000 + "  "})
+    assert r.status_code == 200
+
+
+def test_malformed_json_is_4xx(client: TestClient) -> None:
+    r = client.post(
+        "/v1/query", content=b'{"question": "pass', headers={"content-type": "application/json"}
+    )
+    assert 400 <= r.status_code < 500 and "error" in r.json()
+
+
+def test_health_ready_and_docs(client: TestClient) -> None:
+    assert client.get("/healthz").json() == {"status": "ok"}
+    ready = client.get("/readyz")
+    assert ready.status_code == 200
+    m = ready.json()["manifest"]
+    assert m["embedder"] == "use-multilingual" and m["passage_count"] == 18
+    assert {"built_at", "corpus_sha256"} <= set(m)
+    assert client.get("/docs").status_code == 200
+    assert "/v1/query" in client.get("/openapi.json").json()["paths"]
+
+
+def test_readyz_503_without_index(tmp_path, embedder) -> None:
+    from qa_service.config import Settings
+    from qa_service.service import QAService
+
+    svc = QAService(Settings(index_dir=tmp_path / "none"), embedder=embedder)
+    svc.try_load()
+    with TestClient(create_app(service=svc)) as c:
+        r = c.get("/readyz")
+        assert r.status_code == 503 and "no index" in r.json()["reason"]
+        body = c.post("/v1/query", json={"question": "忘记密码"}).json()
+        assert body["escalate"] and body["escalation"]["reason"] == "no_index"

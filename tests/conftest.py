@@ -1,0 +1,45 @@
+"""Shared fixtures: the real default embedder and an index of the shipped OKPAY corpus."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from qa_service.config import Settings
+from qa_service.embedders import Embedder, load_embedder
+from qa_service.index import build_index
+from qa_service.service import QAService
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "corpus"
+SEED = ROOT.parent / "shared" / "seeds" / "okpay_faq_article.zh.txt"
+
+
+@pytest.fixture(scope="session")
+def embedder() -> Embedder:
+    return load_embedder("use-multilingual")
+
+
+@pytest.fixture(scope="session")
+def index_dir(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Path:
+    path = tmp_path_factory.mktemp("index")
+    build_index(CORPUS, path, embedder)
+    return path
+
+
+@pytest.fixture(scope="session")
+def settings(index_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return Settings(
+        corpus=CORPUS,
+        index_dir=index_dir,
+        data_dir=tmp_path_factory.mktemp("data"),
+        escalation_url="https://help.example.test/human",
+    )
+
+
+@pytest.fixture(scope="session")
+def service(settings: Settings, embedder: Embedder) -> QAService:
+    svc = QAService(settings, embedder=embedder)
+    svc.load()
+    return svc

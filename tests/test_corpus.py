@@ -1,0 +1,127 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from qa_service.corpus import CorpusError, load_corpus, split_long
+
+from .conftest import CORPUS, SEED
+
+TOPICS = {
+    "contact-live-chat",
+    "contact-phone",
+    "contact-email",
+    "contact-social-media",
+    "help-center",
+    "account-safety",
+    "password-reset",
+    "payment-methods",
+    "account-frozen",
+    "withdrawal-fees",
+}
+
+
+def test_shipped_corpus_keeps_the_article_verbatim() -> None:
+    corpus = load_corpus(CORPUS)
+    assert TOPICS <= {e.id for e in corpus.entries}
+    if SEED.exists():
+        article = SEED.read_text("utf-8").splitlines()[1:]  # line 1 is a timestamp
+        paragraphs = {line.strip() for line in article if line.strip()}
+        texts = {p.text for p in corpus.passages}
+        # Every passage is an article paragraph, and every paragraph is indexed once.
+        assert texts == paragraphs
+    pw = corpus.entry("password-reset")
+    assert pw.question == "忘记密码怎么办?" and pw.alt_questions and pw.tags
+    assert corpus.passages[0].source == "corpus/okpay_faq.zh.md"
+
+
+def _write(tmp: Path, name: str, text: str | bytes) -> Path:
+    p = tmp / name
+    p.write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
+    return p
+
+
+ENTRY = "---\nid: {id}\nquestion: 问题{id}\n---\n\n答案{id}。\n"
+
+
+def test_directory_mixes_markdown_and_jsonl(tmp_path: Path) -> None:
+    _write(tmp_path, "a.md", ENTRY.format(id="a") + ENTRY.format(id="b"))
+    _write(
+        tmp_path,
+        "c.jsonl",
+        '{"id": "c", "question": "怎么退款", "answer": "第一段\\n\\n第二段", '
+        '"alt_questions": ["退钱"], "tags": ["refund"], "url": "https://x.test/c"}\n',
+    )
+    corpus = load_corpus(tmp_path)
+    assert [e.id for e in corpus.entries] == ["a", "b", "c"]
+    assert [p.id for p in corpus.passages if p.faq_id == "c"] == ["c#1", "c#2"]
+    assert load_corpus(tmp_path / "c.jsonl").entries[0].alt_questions == ("退钱",)
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "expected"),
+    [
+        ("dup.md", ENTRY.format(id="x") + ENTRY.format(id="x"), "dup.md:7: duplicate id 'x'"),
+        ("empty.md", "---\nid: e\nquestion: q\n---\n\n", "empty.md:1: empty answer"),
+        (
+            "unk.md",
+            "---\nid: u\nquestion: q\ncolour: red\n---\nA\n",
+            "unk.md:1: unknown field(s) colour",
+        ),
+        (
+            "bad.jsonl",
+            '{"id": "a", "question": "q", "answer": "A"}\n{"id": ',
+            "bad.jsonl:2: malformed JSON",
+        ),
+        (
+            "unk.jsonl",
+            '{"id": "a", "question": "q", "answer": "A", "extra": 1}\n',
+            "unk.jsonl:1: unknown field(s) extra",
+        ),
+        (
+            "enc.md",
+            b"---\nid: a\nquestion: q\n---\n" + b"\xff\xfe bad\n",
+            "enc.md:5: not valid UTF-8",
+        ),
+        ("yaml.md", "---\nid: a\nquestion: [unclosed\n---\nA\n", "yaml.md:"),
+        ("open.md", "---\nid: a\nquestion: q\n", "open.md:1: front matter is not closed"),
+        (
+            "noans.jsonl",
+            '{"id": "a", "question": "q", "answer": "  "}\n',
+            "noans.jsonl:1: empty answer",
+        ),
+    ],
+)
+def test_validation_names_file_and_line(tmp_path: Path, name: str, content, expected: str) -> None:
+    _write(tmp_path, name, content)
+    with pytest.raises(CorpusError) as err:
+        load_corpus(tmp_path)
+    assert expected in str(err.value)
+    assert "nothing was indexed" in str(err.value)
+
+
+def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
+    _write(
+        tmp_path,
+        "a.jsonl",
+        '{"id": "a", "question": "q"}\n{"id": "a", "question": "q", "answer": "A", "x": 1}\n',
+    )
+    with pytest.raises(CorpusError) as err:
+        load_corpus(tmp_path)
+    assert len(err.value.problems) == 2
+
+
+def test_missing_corpus_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(CorpusError, match="no such file"):
+        load_corpus(tmp_path / "nope")
+    with pytest.raises(CorpusError, match="no corpus files"):
+        load_corpus(tmp_path)
+
+
+def test_long_paragraphs_split_on_sentence_boundaries() -> None:
+    text = "这是一句话。" * 100
+    chunks = split_long(text, limit=60)
+    assert all(len(c) <= 60 for c in chunks)
+    assert "".join(chunks) == text
+    assert all(c.endswith("。") for c in chunks)

@@ -1,0 +1,21 @@
+from qa_service.text import clean, detect_language, has_content, normalise
+
+
+def test_normalise_folds_width_script_case_and_slang() -> None:
+    assert normalise("ＯＫＰＡＹ") == "okpay"
+    assert normalise("忘記密碼怎麼辦") == "忘记密码怎么办"
+    assert normalise("密码忘了咋办") == "密码忘了怎么办"
+    assert normalise("forgot my PW") == "forgot my password"
+    assert normalise("帳戶被凍結") == "账户被冻结"
+
+
+def test_clean_drops_controls_and_surrogates() -> None:
+    assert clean("a\x00b\u200bc\n\t d") == "ab c d"
+    assert clean("x\ud800y") == "xy"
+
+
+def test_language_and_content() -> None:
+    assert detect_language("how do I reset my password") == "en"
+    assert detect_language("reset 密码") == "zh"
+    assert not has_content("😀😀!!??")
+    assert has_content("密码")
