@@ -58,14 +58,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def thresholds_of(cal) -> dict:
-    return {
-        "answer_threshold": cal.answer_threshold,
-        "ambiguity_margin": cal.ambiguity_margin,
-        "min_top": cal.min_top,
-    }
-
-
 def load_baseline(path: Path) -> dict:
     if not path.is_file():
         raise FileNotFoundError(f"baseline {path} does not exist")
@@ -81,7 +73,13 @@ def load_baseline(path: Path) -> dict:
 def run(args: argparse.Namespace) -> int:
     from ..decision import Calibration
     from ..evaluation.dataset import load_questions
-    from ..evaluation.evaluator import EvalError, HttpClient, InProcessClient, evaluate
+    from ..evaluation.evaluator import (
+        EvalError,
+        HttpClient,
+        InProcessClient,
+        evaluate,
+        thresholds_of,
+    )
     from ..evaluation.metrics import GATE_METRICS, regressions
     from ..evaluation.report import write_evaluation
 

@@ -80,6 +80,15 @@ class HttpClient:
         self._http.close()
 
 
+def thresholds_of(calibration) -> dict:
+    """The decision thresholds of a ``Calibration``, for reports and plots."""
+    return {
+        "answer_threshold": calibration.answer_threshold,
+        "ambiguity_margin": calibration.ambiguity_margin,
+        "min_top": calibration.min_top,
+    }
+
+
 def to_record(q: LabelledQuestion, answer: dict, latency_ms: float) -> EvalRecord:
     escalation = answer.get("escalation") or {}
     return EvalRecord(

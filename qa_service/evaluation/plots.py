@@ -70,16 +70,17 @@ def _histogram(ax, groups: dict[str, list[float]], line: float | None, line_labe
             f"{line_label} {line:.3f}",
             (line, 1.0),
             xycoords=("data", "axes fraction"),
-            xytext=(-4, -4),
+            # Beside the line, on the side away from the legend.
+            xytext=(-4 if line > 0.4 else 4, -4),
             textcoords="offset points",
-            ha="right",
+            ha="right" if line > 0.4 else "left",
             va="top",
             fontsize=9,
             bbox={"boxstyle": "round", "fc": "white", "ec": "0.6"},
         )
     ax.set_xlim(0, 1)
     ax.set_ylabel("questions")
-    ax.legend(loc="upper left", fontsize=9)
+    ax.legend(loc="upper left" if line is None or line > 0.4 else "upper right", fontsize=9)
 
 
 def score_distributions(
