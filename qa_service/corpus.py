@@ -6,6 +6,8 @@ Two formats, mixable inside one corpus directory:
   answer paragraphs (blank-line separated). An HTML comment before the first entry is ignored.
 * ``*.jsonl``: one object a line, ``{"id", "question", "answer", "alt_questions"?, "tags"?,
   "url"?, "source"?}``.
+* ``*.escalate.txt``: questions the FAQ does not answer, one a line (``#`` starts a comment).
+  They teach the service what to hand to a human: refunds, limits, a missing transfer...
 
 Every problem is reported as ``file:line: message``; a corpus with any problem loads nothing.
 """
@@ -22,6 +24,7 @@ from pathlib import Path
 import yaml
 
 SUFFIXES = (".md", ".jsonl")
+NEGATIVES_SUFFIX = ".escalate.txt"
 ENTRY_FIELDS = {"id", "question", "alt_questions", "tags", "url", "source"}
 JSONL_FIELDS = ENTRY_FIELDS | {"answer"}
 ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
@@ -56,12 +59,22 @@ class Passage:
     source: str
 
 
+@dataclass(frozen=True)
+class Negative:
+    """A question the FAQ does not answer."""
+
+    text: str
+    source: str
+    line: int
+
+
 @dataclass
 class Corpus:
     entries: list[FaqEntry]
     files: list[Path]
     sha256: str
     passages: list[Passage] = field(default_factory=list)
+    negatives: list[Negative] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if not self.passages:
@@ -112,9 +125,13 @@ def corpus_files(path: Path) -> list[Path]:
         raise CorpusError([f"{path}: no such file or directory"])
     if path.is_file():
         return [path]
-    files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in SUFFIXES)
+    files = sorted(
+        p
+        for p in path.rglob("*")
+        if p.is_file() and (p.suffix in SUFFIXES or p.name.endswith(NEGATIVES_SUFFIX))
+    )
     if not files:
-        raise CorpusError([f"{path}: no corpus files (*.md, *.jsonl) found"])
+        raise CorpusError([f"{path}: no corpus files (*.md, *.jsonl, *{NEGATIVES_SUFFIX}) found"])
     return files
 
 
@@ -142,17 +159,23 @@ def load_corpus(path: str | Path) -> Corpus:
     files = corpus_files(root)
     problems: list[str] = []
     entries: list[FaqEntry] = []
+    negatives: list[Negative] = []
     for f in files:
         name = _display(f, root)
         text = _read_text(f, name, problems)
         if text is None:
             continue
-        if f.suffix == ".jsonl":
+        if f.name.endswith(NEGATIVES_SUFFIX):
+            negatives += _parse_negatives(text, name)
+        elif f.suffix == ".jsonl":
             entries += _parse_jsonl(text, name, problems)
         elif f.suffix == ".md":
             entries += _parse_markdown(text, name, problems)
         else:
-            problems.append(f"{name}:1: unsupported file type {f.suffix!r} (use .md or .jsonl)")
+            problems.append(
+                f"{name}:1: unsupported file type {f.suffix!r} "
+                f"(use .md, .jsonl or {NEGATIVES_SUFFIX})"
+            )
     seen: dict[str, FaqEntry] = {}
     for e in entries:
         if e.id in seen:
@@ -167,7 +190,16 @@ def load_corpus(path: str | Path) -> Corpus:
         problems.append(f"{root}: the corpus holds no entries")
     if problems:
         raise CorpusError(problems)
-    return Corpus(entries=entries, files=files, sha256=hash_files(files, root))
+    return Corpus(entries=entries, files=files, sha256=hash_files(files, root), negatives=negatives)
+
+
+def _parse_negatives(text: str, name: str) -> list[Negative]:
+    out = []
+    for n, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if line and not line.startswith("#"):
+            out.append(Negative(line, name, n))
+    return out
 
 
 def _read_text(f: Path, name: str, problems: list[str]) -> str | None:

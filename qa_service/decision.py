@@ -15,7 +15,19 @@ from importlib import resources
 from pathlib import Path
 
 REASONS = ("low_confidence", "ambiguous", "out_of_scope", "no_index")
-FEATURES = ("top", "margin", "dense_top", "lex_max", "lex_agree")
+FEATURES = (
+    "top",
+    "margin",
+    "dense_top",
+    "lex_max",
+    "lex_agree",
+    "clf_top",
+    "clf_reject",
+    "clf_agree",
+    "neg_gap",
+    "reject_gap",
+    "missing_terms",
+)
 
 
 @dataclass
@@ -23,6 +35,7 @@ class Calibration:
     answer_threshold: float = 0.5
     ambiguity_margin: float = 0.0
     min_top: float = 0.0  # below this raw score an escalation is labelled out_of_scope
+    reject_wins: bool = True  # escalate when the "not covered" examples beat every entry
     features: list[str] = field(default_factory=lambda: list(FEATURES))
     coef: list[float] = field(default_factory=lambda: [12.0, 6.0, 0.0, 0.0, 0.0])
     intercept: float = -7.0
@@ -69,6 +82,9 @@ class Decider:
         if not has_content:
             return Decision(True, "out_of_scope", 0.0)
         conf = cal.confidence(feats)
+        if cal.reject_wins and feats.get("reject_gap", -1.0) > 0:
+            # Closer to a question the FAQ is known not to answer than to any entry.
+            return Decision(True, "out_of_scope", min(conf, cal.answer_threshold))
         if conf < cal.answer_threshold:
             # Far from every entry reads as "not in the FAQ" rather than "unsure".
             far = feats.get("top", 0.0) < cal.min_top

@@ -7,6 +7,8 @@ Layout of ``INDEX_DIR``::
     builds/<build id>/dense.faiss     one vector per indexed text (passage, title, alt question)
     builds/<build id>/table.json      entries, passages and what each vector points to
     builds/<build id>/bm25/           lexical index, one document per entry
+    builds/<build id>/matcher.npz     learned matcher over example questions (see matcher.py)
+    builds/<build id>/negatives.npy   vectors of questions the FAQ does not answer
 
 A build is written beside the live one and published by replacing the ``current`` symlink
 with ``os.replace``, so a reader resolves either the old build or the new one, never a half.
@@ -27,7 +29,9 @@ import numpy as np
 
 from .corpus import Corpus, FaqEntry, Passage, load_corpus
 from .embedders import Embedder
-from .lexical import LexicalIndex
+from .lexical import LexicalIndex, tokenize
+from .matcher import Matcher
+from .text import normalise
 
 FORMAT_VERSION = 1
 KIND_PASSAGE, KIND_TITLE, KIND_ALT = 0, 1, 2
@@ -55,6 +59,9 @@ class IndexData:
     item_passage: np.ndarray
     dense: faiss.Index
     lexical: LexicalIndex
+    matcher: Matcher | None = None
+    negatives: np.ndarray | None = None
+    entry_terms: list[frozenset[str]] | None = None
 
     @property
     def n_entries(self) -> int:
@@ -145,17 +152,23 @@ def build_index(
         item_passage.append(p_idx)
     for e_idx, e in enumerate(corpus.entries):
         for kind, text in [(KIND_TITLE, e.question)] + [(KIND_ALT, a) for a in e.alt_questions]:
-            texts.append(text)
+            # Questions are embedded in the same normal form as incoming queries.
+            texts.append(normalise(text))
             item_entry.append(e_idx)
             item_kind.append(kind)
             item_passage.append(-1)
 
+    n_items = len(texts)
+    texts += [normalise(n.text) for n in corpus.negatives]
     vectors = np.zeros((len(texts), embedder.dim), dtype=np.float32)
     for start in range(0, len(texts), batch_size):
         chunk = texts[start : start + batch_size]
         vectors[start : start + len(chunk)] = embedder.encode_passages(chunk)
         if progress:
             progress(min(start + batch_size, len(texts)), len(texts))
+    vectors, negatives = vectors[:n_items], vectors[n_items:]
+    texts = texts[:n_items]
+    matcher = train_matcher(vectors, np.asarray(item_kind), np.asarray(item_entry), negatives)
 
     builds = index_dir / "builds"
     builds.mkdir(parents=True, exist_ok=True)
@@ -164,7 +177,11 @@ def build_index(
     tmp.mkdir()
     try:
         faiss.write_index(make_dense_index(vectors), str(tmp / "dense.faiss"))
-        LexicalIndex.build([entry_document(e) for e in corpus.entries]).save(tmp / "bm25")
+        docs = [entry_document(e) for e in corpus.entries]
+        LexicalIndex.build(docs).save(tmp / "bm25")
+        np.save(tmp / "negatives.npy", negatives)
+        if matcher is not None:
+            matcher.save(tmp / "matcher.npz")
         table = {
             "entries": [
                 {
@@ -181,6 +198,7 @@ def build_index(
             "item_entry": item_entry,
             "item_kind": item_kind,
             "item_passage": item_passage,
+            "entry_terms": [sorted(set(tokenize(d))) for d in docs],
         }
         (tmp / "table.json").write_text(json.dumps(table, ensure_ascii=False), "utf-8")
         manifest = {
@@ -191,6 +209,8 @@ def build_index(
             "entry_count": len(corpus.entries),
             "passage_count": len(corpus.passages),
             "vector_count": len(texts),
+            "negative_count": len(corpus.negatives),
+            "matcher": matcher is not None,
             "index_type": "flat" if len(texts) <= FLAT_MAX_VECTORS else "hnsw",
             "corpus_sha256": corpus.sha256,
             "corpus_files": [str(f) for f in corpus.files],
@@ -243,6 +263,8 @@ def load_index(index_dir: Path, expected_embedder: str | None = None) -> IndexDa
         table = json.loads((path / "table.json").read_text("utf-8"))
         dense = faiss.read_index(str(path / "dense.faiss"))
         lexical = LexicalIndex.load(path / "bm25", len(table["entries"]))
+        matcher = Matcher.load(path / "matcher.npz") if (path / "matcher.npz").exists() else None
+        negatives = np.load(path / "negatives.npy") if (path / "negatives.npy").exists() else None
     except IndexError_:
         raise
     except Exception as exc:
@@ -264,4 +286,20 @@ def load_index(index_dir: Path, expected_embedder: str | None = None) -> IndexDa
         item_passage=np.asarray(table["item_passage"], dtype=np.int32),
         dense=dense,
         lexical=lexical,
+        matcher=matcher,
+        negatives=negatives,
+        entry_terms=[frozenset(t) for t in table.get("entry_terms", [])] or None,
     )
+
+
+def train_matcher(
+    vectors: np.ndarray, kinds: np.ndarray, entries: np.ndarray, negatives: np.ndarray
+) -> Matcher | None:
+    """Fit the learned matcher on titles and alt questions (+ negatives as a reject class)."""
+    n_entries = int(entries.max()) + 1 if entries.size else 0
+    is_q = kinds != KIND_PASSAGE
+    if n_entries < 2 or is_q.sum() < n_entries:
+        return None
+    x = np.vstack([vectors[is_q], negatives]) if len(negatives) else vectors[is_q]
+    y = np.concatenate([entries[is_q], np.full(len(negatives), n_entries)])
+    return Matcher.fit(x, y, n_entries)

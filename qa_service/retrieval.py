@@ -9,6 +9,7 @@ import numpy as np
 
 from .corpus import Passage
 from .index import KIND_PASSAGE, IndexData
+from .lexical import tokenize
 
 # How many dense neighbours to gather per query; small corpora are scanned whole.
 DENSE_CANDIDATES = 256
@@ -23,6 +24,7 @@ class RetrievalConfig:
     passage_weight: float = 0.9  # answer text is phrased unlike questions; discount it
     lexical_weight: float = 0.15  # BM25 vote, relative to the best-scoring entry
     within_entry_weight: float = 0.1  # how much passage similarity reorders inside an entry
+    matcher_weight: float = 0.3  # learned matcher's probability, added to the fused score
 
 
 @dataclass
@@ -52,6 +54,15 @@ class Retriever:
         for i, p in enumerate(index.passages):
             self._passage_entry[i] = pos[p.faq_id]
         self._n_entries = n_entries
+        # IDF over entries, for the "key terms missing from the answer" signal.
+        terms = index.entry_terms or []
+        df: dict[str, int] = {}
+        for t_set in terms:
+            for t in t_set:
+                df[t] = df.get(t, 0) + 1
+        n = max(1, len(terms))
+        self._idf = {t: float(np.log((n + 1) / (c + 0.5))) for t, c in df.items()}
+        self._idf_unknown = float(np.log((n + 1) / 0.5))
 
     def search(self, norm_query: str, query_vec: np.ndarray, top_k: int = 3) -> Retrieval:
         cfg, idx = self.config, self.index
@@ -87,6 +98,11 @@ class Retriever:
         if cfg.lexical_weight and lex_max > 0:
             fused += cfg.lexical_weight * (lex / lex_max)
 
+        probs = None
+        if idx.matcher is not None and cfg.matcher_weight:
+            probs = idx.matcher.proba(query_vec)
+            fused += cfg.matcher_weight * probs[:n_e]
+
         order = np.argsort(-fused, kind="stable")
         # Passage score: its entry's score, nudged by how well the passage itself matches.
         best_p_in_entry = pe_sim[self._passage_entry]
@@ -106,4 +122,40 @@ class Retriever:
             "lex_max": float(np.log1p(lex_max)),
             "lex_agree": float(lex_max > 0 and int(np.argmax(lex)) == int(order[0])),
         }
+        if n_e:
+            features.update(
+                self._answerability(norm_query, query_vec, int(order[0]), dense, q_sim, probs)
+            )
         return Retrieval(hits, order, fused, dense, lex, features)
+
+    def _answerability(
+        self,
+        norm_query: str,
+        query_vec: np.ndarray,
+        top: int,
+        dense: np.ndarray,
+        q_sim: np.ndarray,
+        probs: np.ndarray | None,
+    ) -> dict[str, float]:
+        """Signals that the best entry, however close, does not answer this question."""
+        idx, n_e = self.index, self._n_entries
+        out: dict[str, float] = {}
+        if probs is not None:
+            out["clf_top"] = float(probs[top])
+            out["clf_reject"] = float(probs[n_e]) if idx.matcher.has_reject else 0.0
+            out["clf_agree"] = float(int(np.argmax(probs[:n_e])) == top)
+        if idx.negatives is not None and len(idx.negatives):
+            # The "not covered" examples compete like one more entry, on the same legs (nearest
+            # example question + matcher probability). When they win, a human should answer.
+            neg_sim = float((idx.negatives @ query_vec).max())
+            out["neg_gap"] = neg_sim - float(dense[top])
+            reject = neg_sim + self.config.matcher_weight * out.get("clf_reject", 0.0)
+            entry = float(q_sim[top]) + self.config.matcher_weight * out.get("clf_top", 0.0)
+            out["reject_gap"] = reject - entry
+        if idx.entry_terms:
+            toks = set(tokenize(norm_query))
+            if toks:
+                weights = {t: self._idf.get(t, self._idf_unknown) for t in toks}
+                missing = sum(w for t, w in weights.items() if t not in idx.entry_terms[top])
+                out["missing_terms"] = missing / sum(weights.values())
+        return out

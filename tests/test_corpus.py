@@ -125,3 +125,16 @@ def test_long_paragraphs_split_on_sentence_boundaries() -> None:
     assert all(len(c) <= 60 for c in chunks)
     assert "".join(chunks) == text
     assert all(c.endswith("。") for c in chunks)
+
+
+def test_not_covered_questions_file(tmp_path: Path) -> None:
+    _write(tmp_path, "a.md", ENTRY.format(id="a"))
+    _write(tmp_path, "gaps.escalate.txt", "# comment\n\n我要退款\nclose my account\n")
+    corpus = load_corpus(tmp_path)
+    assert [(n.text, n.line) for n in corpus.negatives] == [
+        ("我要退款", 3),
+        ("close my account", 4),
+    ]
+    assert corpus.negatives[0].source.endswith("gaps.escalate.txt")
+    shipped = load_corpus(CORPUS)
+    assert len(shipped.negatives) >= 50

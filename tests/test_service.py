@@ -66,3 +66,21 @@ def test_query_ids_are_unique_and_sortable() -> None:
     ids = [new_query_id() for _ in range(1000)]
     assert len(set(ids)) == 1000
     assert all(re.fullmatch(r"q_[0-9A-HJKMNP-TV-Z]{26}", i) for i in ids)
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["我想申请退款", "转账限额是多少", "I want to close my account", "转账一直没到账怎么办"],
+)
+def test_in_domain_questions_the_faq_does_not_answer_escalate(
+    service: QAService, question: str
+) -> None:
+    a = service.ask(question)
+    assert a.escalate and a.answer is None and a.passages  # suggestions stay for agents
+    assert a.escalation["reason"] in {"out_of_scope", "low_confidence", "ambiguous"}
+
+
+def test_confidence_is_higher_for_answers_than_for_escalations(service: QAService) -> None:
+    answered = service.ask("忘记密码了怎么办?")
+    refused = service.ask("我想申请退款")
+    assert answered.confidence > service.calibration.answer_threshold > refused.confidence

@@ -21,9 +21,21 @@ from sklearn.model_selection import StratifiedKFold
 
 from ..decision import FEATURES, Calibration, Decider
 from ..service import QAService
+from ..text import has_content, normalise
 from .dataset import LabelledQuestion
 
 MARGINS = (0.0, 0.005, 0.01, 0.02, 0.03, 0.05)
+# Signals the confidence model reads, and its regularisation (chosen by cross-validation on
+# the dev questions; README, ablations).
+DEFAULT_FEATURES: tuple[str, ...] = (
+    "top",
+    "margin",
+    "clf_top",
+    "clf_reject",
+    "reject_gap",
+    "missing_terms",
+)
+DEFAULT_C = 0.3
 
 
 @dataclass
@@ -33,10 +45,11 @@ class Observed:
     should_escalate: np.ndarray
     margin: np.ndarray
     top: np.ndarray
+    forced: np.ndarray  # escalated whatever the threshold: no content, or a "not covered" match
 
 
 def observe(service: QAService, questions: list[LabelledQuestion]) -> Observed:
-    rows, correct, esc = [], [], []
+    rows, correct, esc, forced = [], [], [], []
     for q in questions:
         a = service.ask(q.question, top_k=1, channel="eval")
         top = a.passages[0] if a.passages else None
@@ -44,6 +57,9 @@ def observe(service: QAService, questions: list[LabelledQuestion]) -> Observed:
         rows.append([a.features.get(f, 0.0) for f in FEATURES])
         correct.append(ok)
         esc.append(q.escalate)
+        no_content = not has_content(normalise(q.question))
+        rejected = service.calibration.reject_wins and a.features.get("reject_gap", -1.0) > 0
+        forced.append(no_content or rejected)
     feats = np.asarray(rows, dtype=np.float64).reshape(len(questions), len(FEATURES))
     return Observed(
         feats,
@@ -51,6 +67,7 @@ def observe(service: QAService, questions: list[LabelledQuestion]) -> Observed:
         np.asarray(esc),
         feats[:, FEATURES.index("margin")],
         feats[:, FEATURES.index("top")],
+        np.asarray(forced, dtype=bool),
     )
 
 
@@ -77,8 +94,8 @@ def decision_figures(answered: np.ndarray, obs: Observed, idx: np.ndarray | None
     }
 
 
-def _fit_model(x: np.ndarray, y: np.ndarray) -> LogisticRegression:
-    model = LogisticRegression(C=10.0, max_iter=2000)
+def _fit_model(x: np.ndarray, y: np.ndarray, c: float = 1.0) -> LogisticRegression:
+    model = LogisticRegression(C=c, max_iter=2000)
     if len(set(y.tolist())) < 2:  # degenerate fold: nothing to separate
         y = y.copy()
         y[0] = not y[0]
@@ -90,7 +107,7 @@ def _pick(conf: np.ndarray, obs: Observed, idx: np.ndarray, target: float) -> tu
     best: tuple[tuple[float, float], float, float] | None = None
     for t in np.unique(np.round(np.concatenate([conf[idx], [0.5]]), 4)):
         for m in MARGINS:
-            answered = (conf >= t) & (obs.margin >= m)
+            answered = (conf >= t) & (obs.margin >= m) & ~obs.forced
             f = decision_figures(answered, obs, idx)
             if f["answered_precision"] < target:
                 continue
@@ -102,14 +119,16 @@ def _pick(conf: np.ndarray, obs: Observed, idx: np.ndarray, target: float) -> tu
     return best[1], best[2]
 
 
-def _calibration(model: LogisticRegression, t: float, m: float, obs: Observed, idx) -> Calibration:
+def _calibration(
+    model: LogisticRegression, t: float, m: float, obs: Observed, idx, features: list[str]
+) -> Calibration:
     correct_top = obs.top[idx][obs.correct[idx]]
     min_top = float(np.percentile(correct_top, 2)) if correct_top.size else 0.0
     return Calibration(
         answer_threshold=t,
         ambiguity_margin=m,
         min_top=round(min_top, 4),
-        features=list(FEATURES),
+        features=list(features),
         coef=[float(c) for c in model.coef_[0]],
         intercept=float(model.intercept_[0]),
     )
@@ -121,23 +140,27 @@ def calibrate(
     target_precision: float = 0.95,
     folds: int = 5,
     seed: int = 0,
+    features: tuple[str, ...] = DEFAULT_FEATURES,
+    c: float = DEFAULT_C,
 ) -> tuple[Calibration, dict]:
+    """Fit on ``questions``; ``features`` are the retrieval signals the confidence model uses."""
     obs = observe(service, questions)
+    x = obs.feats[:, [FEATURES.index(f) for f in features]]
     before = decision_figures(_answered_by(service.calibration, obs), obs)
     labels = obs.correct * 2 + obs.should_escalate  # stratify by outcome type
     k = max(2, min(folds, int(np.bincount(labels).min()) if labels.size else 2))
     cv_answered = np.zeros(len(questions), dtype=bool)
-    for train, test in StratifiedKFold(k, shuffle=True, random_state=seed).split(obs.feats, labels):
-        model = _fit_model(obs.feats[train], obs.correct[train])
-        conf = model.predict_proba(obs.feats)[:, 1]
+    for train, test in StratifiedKFold(k, shuffle=True, random_state=seed).split(x, labels):
+        model = _fit_model(x[train], obs.correct[train], c)
+        conf = model.predict_proba(x)[:, 1]
         t, m = _pick(conf, obs, train, target_precision)
-        cv_answered[test] = ((conf >= t) & (obs.margin >= m))[test]
+        cv_answered[test] = ((conf >= t) & (obs.margin >= m) & ~obs.forced)[test]
     cv = decision_figures(cv_answered, obs)
     everything = np.arange(len(questions))
-    model = _fit_model(obs.feats, obs.correct)
-    conf = model.predict_proba(obs.feats)[:, 1]
+    model = _fit_model(x, obs.correct, c)
+    conf = model.predict_proba(x)[:, 1]
     t, m = _pick(conf, obs, everything, target_precision)
-    cal = _calibration(model, t, m, obs, everything)
+    cal = _calibration(model, t, m, obs, everything, list(features))
     fitted = decision_figures(_answered_by(cal, obs), obs)
     cal.info = {
         "fitted_on": len(questions),
@@ -153,7 +176,7 @@ def calibrate(
 def _answered_by(cal: Calibration, obs: Observed) -> np.ndarray:
     decider = Decider(cal)
     out = []
-    for row in obs.feats:
+    for row, forced in zip(obs.feats, obs.forced, strict=True):
         feats = dict(zip(FEATURES, row.tolist(), strict=True))
-        out.append(not decider.decide(feats).escalate)
+        out.append(not forced and not decider.decide(feats).escalate)
     return np.asarray(out, dtype=bool)
