@@ -57,6 +57,12 @@ class Settings(BaseSettings):
     database_url: str | None = None
     log_queries: bool = True
 
+    # Performance levers, measured by `qa-service bench` (see README, Performance)
+    answer_cache_size: int = Field(default=1024, ge=0, description="0 turns the cache off")
+    micro_batching: bool = True
+    batch_max_size: int = Field(default=64, ge=1, le=1024)
+    batch_max_wait_ms: float = Field(default=0.0, ge=0.0, le=50.0)
+
     @classmethod
     def settings_customise_sources(
         cls,

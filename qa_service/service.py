@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from .batching import with_batching
+from .cache import RetrievalCache
 from .config import Settings
 from .decision import Calibration, Decider, Decision
 from .embedders import Embedder, load_embedder
@@ -106,7 +108,10 @@ class QAService:
         query_log: QueryLog | None = None,
     ):
         self.settings = settings or Settings()
-        self.embedder = embedder or load_embedder(self.settings.embedder, self.settings.threads)
+        self.embedder = embedder or with_batching(
+            load_embedder(self.settings.embedder, self.settings.threads), self.settings
+        )
+        self.cache = RetrievalCache(self.settings.answer_cache_size)
         self.calibration = calibration or Calibration.load(self.settings.calibration_file)
         if self.settings.answer_threshold is not None:
             self.calibration.answer_threshold = self.settings.answer_threshold
@@ -133,6 +138,7 @@ class QAService:
                 raise IndexMismatch(str(exc)) from exc
             live = _Live(index, Retriever(index, self.retrieval_config))
             self._live = live  # one assignment: in-flight queries keep their old reference
+            self.cache.clear()
             self.load_error = None
             return index.manifest
 
@@ -165,7 +171,10 @@ class QAService:
         if live is None:
             decision = Decision(True, "no_index", 0.0)
         else:
-            if norm:
+            cached = self.cache.get(live.index.path, norm, top_k) if norm else None
+            if cached is not None:
+                passages, feats = cached
+            elif norm:
                 vec = self.embedder.encode_queries([norm])[0]
                 result = live.retriever.search(norm, vec, top_k)
                 feats = result.features
@@ -180,6 +189,7 @@ class QAService:
                     }
                     for h in result.hits
                 ]
+                self.cache.put(live.index.path, norm, top_k, passages, feats)
             decision = self.decider.decide(feats, has_content(norm))
         escalation = None
         if decision.escalate:
