@@ -6,13 +6,16 @@ the same keys in lower case; environment variables win over it.
 
 from __future__ import annotations
 
+import json
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
@@ -49,7 +52,8 @@ class Settings(BaseSettings):
     # HTTP
     host: str = "127.0.0.1"
     port: int = 8000
-    cors_origins: list[str] = Field(default_factory=list)
+    # A JSON list or a comma-separated string: QA_CORS_ORIGINS=https://a.example,https://b.example
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     max_body_bytes: int = 16_384
     rate_limit_per_minute: int = 120
     agent_token: str | None = None
@@ -62,6 +66,16 @@ class Settings(BaseSettings):
     micro_batching: bool = True
     batch_max_size: int = Field(default=64, ge=1, le=1024)
     batch_max_wait_ms: float = Field(default=0.0, ge=0.0, le=50.0)
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, v: object) -> object:
+        if isinstance(v, str):
+            v = v.strip()
+            if v.startswith("["):
+                return json.loads(v)
+            return [o.strip() for o in v.split(",") if o.strip()]
+        return v
 
     @classmethod
     def settings_customise_sources(

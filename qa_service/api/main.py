@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import logging
 
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
+from fastapi import FastAPI
 
 from .. import __version__
 from ..config import Settings
+from ..metrics import Metrics
 from ..service import QAService
+from ..storage import Storage, open_storage
+from . import errors, middleware
 from .responses import JSONResponse
-from .routes import health, query
+from .routes import admin, feedback, health, metrics, query, web
 
 log = logging.getLogger("qa_service.api")
 
@@ -30,20 +32,22 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
     )
     app.state.settings = settings
     app.state.service = service
+    # Query log and feedback share one store; an injected service may bring its own.
+    if isinstance(service.query_log, Storage):
+        app.state.storage = service.query_log
+    else:
+        app.state.storage = open_storage(settings)
+        if settings.log_queries:
+            service.query_log = app.state.storage
 
-    @app.exception_handler(RequestValidationError)
-    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [
-            {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
-            for e in exc.errors()
-        ]
-        summary = "; ".join(
-            f"{'.'.join(map(str, e['loc'][1:])) or 'body'}: {e['msg']}" for e in errors
-        )
-        return JSONResponse(
-            {"error": f"invalid request: {summary}", "detail": errors}, status_code=422
-        )
+    app.state.metrics = Metrics(lambda: service.manifest)
+    errors.install(app)
+    middleware.install(app, settings, app.state.metrics)
 
     app.include_router(health.router)
     app.include_router(query.router)
+    app.include_router(admin.router)
+    app.include_router(metrics.router)
+    app.include_router(feedback.router)
+    app.include_router(web.router)
     return app

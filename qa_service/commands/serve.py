@@ -20,6 +20,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from ..logging import log_config
+
     s = settings_from(args)
     export_env(s)
     host = args.host or s.host
@@ -31,6 +33,8 @@ def run(args: argparse.Namespace) -> int:
         port=port,
         workers=args.workers,
         log_level=args.log_level,
+        log_config=log_config(args.log_level),
+        access_log=False,  # the app logs each request itself, as JSON with PII masked
         timeout_graceful_shutdown=10,
     )
     return 0

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 
+from ...metrics import observe_answer
 from ..deps import ServiceDep
 from ..responses import JSONResponse
 from ..schemas import ErrorResponse, QueryRequest, QueryResponse
@@ -16,6 +17,7 @@ router = APIRouter(prefix="/v1", tags=["query"])
     responses={422: {"model": ErrorResponse}},
     summary="Best-matching FAQ passages for a question, with escalation when unsure",
 )
-async def query(req: QueryRequest, service: ServiceDep) -> JSONResponse:
+async def query(req: QueryRequest, service: ServiceDep, request: Request) -> JSONResponse:
     answer = await run_in_threadpool(service.ask, req.question, req.top_k, req.channel)
+    observe_answer(request.app.state, answer)
     return JSONResponse(answer.to_dict())

@@ -1,0 +1,309 @@
+"""ASGI middleware: request ids and access metrics, body-size limit, per-client rate limit,
+security headers and CORS.
+
+Pure ASGI classes rather than ``BaseHTTPMiddleware``: they add no task per request and see
+every message, which the body limit needs for chunked uploads.
+
+Order, outermost first: request context -> security headers -> CORS -> rate limit -> body
+limit -> app. So 413 and 429 answers still carry a request id, CORS and security headers.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import FastAPI
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ..config import Settings
+from ..logging import request_id_var
+from ..metrics import Metrics
+from ..pii import mask_pii
+from .errors import error_response, internal_error
+
+log = logging.getLogger("qa_service.api")
+access_log = logging.getLogger("qa_service.access")
+
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
+CLIENT_CLOSED = 499  # nginx's code for "the client went away before the answer"
+EXEMPT_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+API_PREFIXES = ("/v1/", "/admin/")
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+# FastAPI's own /docs and /redoc pages load Swagger UI from a CDN with an inline bootstrap
+# script; they hold no customer data, so they get a looser policy than the product pages.
+DOCS_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    "img-src 'self' data: https://fastapi.tiangolo.com https://cdn.redoc.ly; "
+    "worker-src 'self' blob:; object-src 'none'; frame-ancestors 'none'"
+)
+
+
+def _templates(app: Any) -> list[tuple[re.Pattern[str], str]]:
+    """Path templates of the app's API, from its OpenAPI paths (built once per app)."""
+    cached = getattr(app.state, "_route_templates", None)
+    if cached is None:
+        try:
+            paths = list(app.openapi().get("paths", {}))
+        except Exception:  # no schema, no templates: the label falls back to "unmatched"
+            paths = []
+        cached = [
+            (re.compile("^" + re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(p)) + "$"), p)
+            for p in paths
+        ]
+        app.state._route_templates = cached
+    return cached
+
+
+def route_template(scope: Scope) -> str:
+    """The matched route's path template: bounded label values, whatever the URL."""
+    route = scope.get("route")
+    if route is not None and getattr(route, "path", None):
+        return route.path
+    app = scope.get("app")
+    if app is not None and hasattr(app, "openapi"):  # answered before routing (413, 429)
+        for rx, template in _templates(app):
+            if rx.match(scope["path"]):
+                return template
+    return "unmatched"
+
+
+class RequestContextMiddleware:
+    """Request id in and out, access log, metrics, and the last-resort 500."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics | None = None) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = Headers(scope=scope).get("x-request-id", "")
+        rid = given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = rid
+        token = request_id_var.set(rid)
+        status = CLIENT_CLOSED  # stays so when the client leaves before any answer
+        started = False
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status, started
+            if message["type"] == "http.response.start":
+                status, started = message["status"], True
+                MutableHeaders(scope=message)["X-Request-ID"] = rid
+            await send(message)
+
+        t0 = time.perf_counter()
+        try:
+            await self.app(scope, receive, send_with_id)
+        except Exception:
+            status = 500
+            log.exception("unhandled error on %s %s", scope["method"], scope["path"])
+            if not started:
+                try:
+                    await internal_error(rid)(scope, receive, send_with_id)
+                except Exception:  # the client is gone; nothing left to tell it
+                    pass
+        finally:
+            seconds = time.perf_counter() - t0
+            route = route_template(scope)
+            if self.metrics is not None:
+                self.metrics.observe_request(scope["method"], route, status, seconds)
+            access_log.info(
+                "%s %s %d",
+                scope["method"],
+                mask_pii(scope["path"]),
+                status,
+                extra={
+                    "route": route,
+                    "status": status,
+                    "ms": round(seconds * 1000, 2),
+                    "client": (scope.get("client") or ("-",))[0],
+                },
+            )
+            request_id_var.reset(token)
+
+
+class BodyLimitMiddleware:
+    """413 for bodies over ``max_bytes``, whether announced by Content-Length or chunked.
+
+    The body is read (up to the limit) before the app runs, so the app never sees a partial
+    body and a chunked upload cannot grow past the limit in memory.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    def _too_large(self) -> Any:
+        return error_response(
+            413,
+            f"request body too large: at most {self.max_bytes} bytes allowed",
+            headers={"Connection": "close"},
+            limit=self.max_bytes,
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or self.max_bytes <= 0:
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        length = headers.get("content-length")
+        if length is not None and length.isdigit() and int(length) > self.max_bytes:
+            await self._too_large()(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":  # client went away mid-upload
+                return
+            body = message.get("body", b"")
+            size += len(body)
+            if size > self.max_bytes:
+                await self._too_large()(scope, receive, send)
+                return
+            chunks.append(body)
+            if not message.get("more_body", False):
+                break
+        replay: Message | None = {"type": "http.request", "body": b"".join(chunks)}
+
+        async def replay_receive() -> Message:
+            nonlocal replay
+            if replay is not None:
+                message, replay = replay, None
+                return message
+            return await receive()
+
+        await self.app(scope, replay_receive, send)
+
+
+class TokenBucket:
+    """Per-key token buckets: ``per_minute`` requests a minute, bursts up to the same."""
+
+    def __init__(
+        self,
+        per_minute: int,
+        max_keys: int = 100_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.capacity = float(per_minute)
+        self.rate = per_minute / 60.0
+        self.max_keys = max_keys
+        self.clock = clock
+        self._buckets: dict[str, tuple[float, float]] = {}
+
+    def acquire(self, key: str) -> float:
+        """0 when the request may pass, else the seconds until it would."""
+        now = self.clock()
+        tokens, last = self._buckets.get(key, (self.capacity, now))
+        tokens = min(self.capacity, tokens + (now - last) * self.rate)
+        wait = 0.0
+        if tokens >= 1.0:
+            tokens -= 1.0
+        else:
+            wait = (1.0 - tokens) / self.rate
+        self._buckets[key] = (tokens, now)
+        if len(self._buckets) > self.max_keys:
+            self._prune(now)
+        return wait
+
+    def _prune(self, now: float) -> None:
+        # A bucket that has refilled is the same as no bucket; drop those first, then the
+        # least recently seen, so a flood of addresses cannot grow memory without bound.
+        full_after = self.capacity / self.rate
+        live = {k: v for k, v in self._buckets.items() if now - v[1] < full_after}
+        if len(live) > self.max_keys // 2:
+            newest = sorted(live.items(), key=lambda kv: kv[1][1])[-(self.max_keys // 2) :]
+            live = dict(newest)
+        self._buckets = live
+
+
+class RateLimitMiddleware:
+    """429 + Retry-After per client address on the API; pages, health and metrics are free."""
+
+    def __init__(self, app: ASGIApp, per_minute: int) -> None:
+        self.app = app
+        self.per_minute = per_minute
+        self.buckets = TokenBucket(per_minute) if per_minute > 0 else None
+
+    @staticmethod
+    def limited(scope: Scope) -> bool:
+        path = scope["path"]
+        if path in EXEMPT_PATHS:
+            return False
+        return scope["method"] not in ("GET", "HEAD") or path.startswith(API_PREFIXES)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or self.buckets is None or not self.limited(scope):
+            await self.app(scope, receive, send)
+            return
+        client = (scope.get("client") or ("unknown",))[0]
+        wait = self.buckets.acquire(client)
+        if wait <= 0:
+            await self.app(scope, receive, send)
+            return
+        retry_after = max(1, math.ceil(wait))
+        response = error_response(
+            429,
+            f"too many requests: at most {self.per_minute} a minute; retry in {retry_after} s",
+            headers={"Retry-After": str(retry_after)},
+            retry_after=retry_after,
+        )
+        await response(scope, receive, send)
+
+
+class SecurityHeadersMiddleware:
+    """nosniff everywhere; CSP, framing and referrer rules on HTML pages."""
+
+    def __init__(self, app: ASGIApp, docs_paths: tuple[str, ...] = ()) -> None:
+        self.app = app
+        self.docs_paths = docs_paths
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        docs = scope["path"] in self.docs_paths
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.setdefault("X-Content-Type-Options", "nosniff")
+                if headers.get("content-type", "").startswith("text/html"):
+                    headers.setdefault("Content-Security-Policy", DOCS_CSP if docs else CSP)
+                    headers.setdefault("X-Frame-Options", "DENY")
+                    headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def install(app: FastAPI, settings: Settings, metrics: Metrics | None) -> None:
+    """Add the middleware stack; ``add_middleware`` prepends, so innermost goes first."""
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RateLimitMiddleware, per_minute=settings.rate_limit_per_minute)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Content-Type", "Authorization", "X-Request-ID"],
+            expose_headers=["X-Request-ID", "Retry-After"],
+            max_age=600,
+        )
+    docs = tuple(p for p in (app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url) if p)
+    app.add_middleware(SecurityHeadersMiddleware, docs_paths=docs)
+    app.add_middleware(RequestContextMiddleware, metrics=metrics)
