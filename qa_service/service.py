@@ -106,6 +106,7 @@ class QAService:
         calibration: Calibration | None = None,
         retrieval: RetrievalConfig | None = None,
         query_log: QueryLog | None = None,
+        normalise_queries: bool = True,
     ):
         self.settings = settings or Settings()
         self.embedder = embedder or with_batching(
@@ -120,6 +121,7 @@ class QAService:
         self.decider = Decider(self.calibration)
         self.retrieval_config = retrieval or RetrievalConfig()
         self.query_log = query_log
+        self.normalise_queries = normalise_queries  # off only to measure what it is worth
         self._live: _Live | None = None
         self.load_error: str | None = None
         self._reload_lock = threading.Lock()
@@ -167,7 +169,7 @@ class QAService:
         live = self._live
         passages: list[dict] = []
         feats: dict[str, float] = {}
-        norm = normalise(text)
+        norm = normalise(text) if self.normalise_queries else text
         if live is None:
             decision = Decision(True, "no_index", 0.0)
         else:
