@@ -1,0 +1,172 @@
+"""Feedback from customers and agents, and the agents' review listings.
+
+``POST /v1/feedback`` answers 201 with the stored record, 404 when the query id was never
+logged (feedback must point at a real question), 422 for a bad body (unknown verdict, malformed
+ids, over-long comment). Recording feedback as ``source: agent`` and reading the listings need
+the agent token when ``QA_AGENT_TOKEN`` is set (401 otherwise).
+"""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, ConfigDict, Field
+
+from ...storage import Storage
+from ..deps import SettingsDep
+from ..responses import JSONResponse
+from ..schemas import ErrorResponse
+
+router = APIRouter(prefix="/v1", tags=["feedback"])
+
+QUERY_ID = r"^q_[0-9A-HJKMNP-TV-Z]{26}$"
+PASSAGE_ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}(#[0-9]{1,6})?$"
+
+
+def get_storage(request: Request) -> Storage:
+    return request.app.state.storage
+
+
+StorageDep = Annotated[Storage, Depends(get_storage)]
+
+
+def _error(status: int, message: str, **headers: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status, headers=headers or None)
+
+
+def agent_token_ok(request: Request, expected: str | None) -> bool:
+    """True when no token is configured or the request carries it (Bearer or X-Agent-Token)."""
+    if not expected:
+        return True
+    given = request.headers.get("x-agent-token", "")
+    auth = request.headers.get("authorization", "")
+    if auth[:7].lower() == "bearer ":
+        given = auth[7:].strip()
+    # Constant time, so the token cannot be guessed byte by byte from response timings.
+    return hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
+
+
+def _unauthorised() -> JSONResponse:
+    return _error(
+        401,
+        "agent token required: send it as 'Authorization: Bearer <token>'",
+        **{"WWW-Authenticate": 'Bearer realm="agent"'},
+    )
+
+
+class FeedbackIn(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    query_id: str = Field(pattern=QUERY_ID, description="query_id returned by /v1/query")
+    passage_id: str | None = Field(
+        default=None, pattern=PASSAGE_ID, description="the passage judged, if any"
+    )
+    verdict: Literal["correct", "incorrect", "unanswerable"]
+    reason: str | None = Field(
+        default=None, pattern=r"^[A-Za-z0-9_.-]{1,64}$", description="machine-readable code"
+    )
+    comment: str | None = Field(default=None, max_length=2000)
+    source: Literal["customer", "agent"] = Field(
+        default="customer", description="'agent' needs the agent token when one is configured"
+    )
+
+
+class FeedbackOut(BaseModel):
+    id: int
+    created_at: str
+    query_id: str
+    passage_id: str | None
+    faq_id: str | None
+    verdict: str
+    reason: str | None
+    comment: str | None
+    source: str
+
+
+@router.post(
+    "/feedback",
+    status_code=201,
+    response_model=FeedbackOut,
+    responses={
+        401: {"model": ErrorResponse},
+        404: {"model": ErrorResponse},
+        422: {"model": ErrorResponse},
+    },
+    summary="Store a verdict on an answer; returns the stored record with its id",
+)
+async def post_feedback(
+    body: FeedbackIn, request: Request, storage: StorageDep, settings: SettingsDep
+) -> JSONResponse:
+    if body.source == "agent" and not agent_token_ok(request, settings.agent_token):
+        return _unauthorised()
+    # With query logging switched off there is nothing to check the id against.
+    if settings.log_queries:
+        known = await run_in_threadpool(storage.get_query, body.query_id)
+        if known is None:
+            return _error(404, f"unknown query_id {body.query_id}")
+    record = await run_in_threadpool(
+        storage.add_feedback,
+        body.query_id,
+        body.verdict,
+        passage_id=body.passage_id,
+        reason=body.reason,
+        comment=(body.comment or "").strip() or None,
+        source=body.source,
+    )
+    return JSONResponse(record.to_dict(), status_code=201)
+
+
+@router.get(
+    "/feedback",
+    responses={401: {"model": ErrorResponse}},
+    summary="Recent feedback, newest first (agent token)",
+)
+async def list_feedback(
+    request: Request,
+    storage: StorageDep,
+    settings: SettingsDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    source: Literal["customer", "agent"] | None = None,
+    query_id: Annotated[str | None, Query(pattern=QUERY_ID)] = None,
+) -> JSONResponse:
+    if not agent_token_ok(request, settings.agent_token):
+        return _unauthorised()
+    items = await run_in_threadpool(
+        storage.list_feedback, limit=limit, source=source, query_id=query_id
+    )
+    return JSONResponse({"items": [r.to_dict() for r in items]})
+
+
+@router.get(
+    "/review",
+    responses={401: {"model": ErrorResponse}},
+    summary="Recent escalated or low-confidence customer questions, PII-masked (agent token)",
+)
+async def review(
+    request: Request,
+    storage: StorageDep,
+    settings: SettingsDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    below: Annotated[float, Query(ge=0.0, le=1.0, description="low-confidence cut")] = 0.85,
+    include_reviewed: bool = False,
+) -> JSONResponse:
+    if not agent_token_ok(request, settings.agent_token):
+        return _unauthorised()
+    items = await run_in_threadpool(
+        storage.review_queue, limit=limit, below=below, include_reviewed=include_reviewed
+    )
+    return JSONResponse({"items": [i.to_dict() for i in items]})
+
+
+@router.get(
+    "/agent/session",
+    responses={401: {"model": ErrorResponse}},
+    summary="200 when the agent token is accepted (or none is configured)",
+)
+async def agent_session(request: Request, settings: SettingsDep) -> JSONResponse:
+    if not agent_token_ok(request, settings.agent_token):
+        return _unauthorised()
+    return JSONResponse({"status": "ok", "token_required": bool(settings.agent_token)})

@@ -1,0 +1,441 @@
+"""Durable query log and feedback: a small interface and its SQLite implementation.
+
+The query log holds the masked question, the result ids and scores, the decision, the latency,
+the channel and the time; feedback rows sit beside it. Text is masked with
+:func:`qa_service.pii.mask_pii` before it reaches the database.
+
+SQLite runs in WAL mode, so the CLI (``feedback export``, ``gaps``) can read while the server
+writes, and several worker processes on one host can share the file. The schema version lives
+in ``PRAGMA user_version``; :data:`MIGRATIONS` moves any older file forward on open.
+PostgreSQL (several hosts) would be another :class:`Storage`; it is not part of this build.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sqlite3
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .pii import mask_pii
+
+if TYPE_CHECKING:
+    from .config import Settings
+    from .service import Answer
+
+log = logging.getLogger(__name__)
+
+DB_FILENAME = "qa-service.sqlite3"
+VERDICTS = ("correct", "incorrect", "unanswerable")
+SOURCES = ("customer", "agent")
+# Customer-facing channels: what the review queue and the gap report look at.
+CUSTOMER_CHANNELS = ("widget", "api")
+
+# One entry per schema version; never edit a released one, append a new one.
+MIGRATIONS: list[tuple[str, list[str]]] = [
+    (
+        "query log and feedback",
+        [
+            """CREATE TABLE queries (
+                id          TEXT PRIMARY KEY,
+                created_at  TEXT NOT NULL,
+                channel     TEXT NOT NULL,
+                language    TEXT NOT NULL,
+                question    TEXT NOT NULL,
+                escalate    INTEGER NOT NULL,
+                reason      TEXT,
+                confidence  REAL NOT NULL,
+                answer_id   TEXT,
+                results     TEXT NOT NULL,
+                latency_ms  REAL NOT NULL
+            )""",
+            """CREATE TABLE feedback (
+                id          INTEGER PRIMARY KEY AUTOINCREMENT,
+                created_at  TEXT NOT NULL,
+                query_id    TEXT NOT NULL,
+                passage_id  TEXT,
+                faq_id      TEXT,
+                verdict     TEXT NOT NULL CHECK (verdict IN ('correct', 'incorrect', 'unanswerable')),
+                reason      TEXT,
+                comment     TEXT,
+                source      TEXT NOT NULL CHECK (source IN ('customer', 'agent'))
+            )""",
+        ],
+    ),
+    (
+        "indexes for the review queue and the feedback listing",
+        [
+            "CREATE INDEX queries_created ON queries (created_at)",
+            "CREATE INDEX queries_review ON queries (escalate, confidence)",
+            "CREATE INDEX feedback_query ON feedback (query_id)",
+            "CREATE INDEX feedback_created ON feedback (created_at)",
+        ],
+    ),
+]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class StorageError(RuntimeError):
+    """The database cannot be opened or used; the message says why, in one line."""
+
+
+def now_iso() -> str:
+    """UTC, millisecond precision, sortable as text."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+@dataclass(frozen=True)
+class QueryRecord:
+    id: str
+    created_at: str
+    channel: str
+    language: str
+    question: str
+    escalate: bool
+    reason: str | None
+    confidence: float
+    answer_id: str | None
+    results: list[dict]
+    latency_ms: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class FeedbackRecord:
+    id: int
+    created_at: str
+    query_id: str
+    passage_id: str | None
+    faq_id: str | None
+    verdict: str
+    reason: str | None
+    comment: str | None
+    source: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class ReviewItem:
+    query: QueryRecord
+    feedback_count: int
+    agent_feedback_count: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(
+            self.query.to_dict(),
+            feedback_count=self.feedback_count,
+            agent_feedback_count=self.agent_feedback_count,
+        )
+
+
+def faq_id_of(passage_id: str | None) -> str | None:
+    """Passage ids are ``<faq_id>#<n>``."""
+    return passage_id.split("#", 1)[0] if passage_id else None
+
+
+class Storage(ABC):
+    """What the service, the API and the CLI need from a database."""
+
+    @abstractmethod
+    def log_query(self, answer: Answer, channel: str) -> None:
+        """QAService's ``query_log`` hook; must never raise into the request."""
+
+    @abstractmethod
+    def get_query(self, query_id: str) -> QueryRecord | None: ...
+
+    @abstractmethod
+    def add_feedback(
+        self,
+        query_id: str,
+        verdict: str,
+        *,
+        passage_id: str | None = None,
+        reason: str | None = None,
+        comment: str | None = None,
+        source: str = "customer",
+    ) -> FeedbackRecord: ...
+
+    @abstractmethod
+    def list_feedback(
+        self, *, limit: int = 50, source: str | None = None, query_id: str | None = None
+    ) -> list[FeedbackRecord]: ...
+
+    @abstractmethod
+    def review_queue(
+        self, *, limit: int = 50, below: float = 0.85, include_reviewed: bool = False
+    ) -> list[ReviewItem]:
+        """Recent customer questions that escalated or answered with low confidence."""
+
+    @abstractmethod
+    def verified(self) -> list[tuple[QueryRecord, list[FeedbackRecord]]]:
+        """Queries with agent feedback, each with that feedback oldest first."""
+
+    @abstractmethod
+    def gap_questions(
+        self, *, channels: Iterable[str] = CUSTOMER_CHANNELS, since: str | None = None
+    ) -> list[QueryRecord]:
+        """Escalated customer questions, plus any an agent marked unanswerable."""
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+
+class SQLiteStorage(Storage):
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # One connection shared by the server's threads, serialised by a lock: SQLite
+            # writes one at a time anyway, and each statement here takes well under a ms.
+            self._conn = sqlite3.connect(
+                self.path, isolation_level=None, check_same_thread=False, timeout=10.0
+            )
+        except (OSError, sqlite3.Error) as exc:
+            raise StorageError(f"cannot open the database {self.path}: {exc}") from exc
+        self._lock = threading.Lock()
+        self._conn.row_factory = sqlite3.Row
+        try:
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            # NORMAL in WAL mode: a power cut may lose the last commits, never corrupt the file.
+            self._conn.execute("PRAGMA synchronous=NORMAL")
+            self._conn.execute("PRAGMA busy_timeout=10000")
+            self._migrate()
+        except StorageError:
+            self._conn.close()
+            raise
+        except sqlite3.Error as exc:
+            self._conn.close()
+            raise StorageError(f"cannot use the database {self.path}: {exc}") from exc
+
+    # Schema --------------------------------------------------------------------------
+
+    @property
+    def schema_version(self) -> int:
+        with self._lock:
+            return self._conn.execute("PRAGMA user_version").fetchone()[0]
+
+    def _migrate(self) -> None:
+        with self._lock:
+            # IMMEDIATE takes the write lock first, so two processes starting together
+            # cannot both apply the same migration.
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                version = self._conn.execute("PRAGMA user_version").fetchone()[0]
+                if version > SCHEMA_VERSION:
+                    raise StorageError(
+                        f"{self.path} has schema version {version}, newer than this "
+                        f"qa-service understands ({SCHEMA_VERSION}); upgrade qa-service"
+                    )
+                for number, (_, statements) in enumerate(MIGRATIONS, start=1):
+                    if number <= version:
+                        continue
+                    for sql in statements:
+                        self._conn.execute(sql)
+                    self._conn.execute(f"PRAGMA user_version = {number}")
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+
+    # Query log -----------------------------------------------------------------------
+
+    def log_query(self, answer: Answer, channel: str) -> None:
+        results = [
+            {"id": p["id"], "faq_id": p["faq_id"], "score": p["score"]} for p in answer.passages
+        ]
+        row = (
+            answer.query_id,
+            now_iso(),
+            channel,
+            answer.language,
+            mask_pii(answer.question),
+            int(answer.escalate),
+            (answer.escalation or {}).get("reason"),
+            float(answer.confidence),
+            answer.answer["id"] if answer.answer else None,
+            json.dumps(results, ensure_ascii=False),
+            round(float(answer.latency_ms), 3),
+        )
+        try:
+            with self._lock:
+                self._conn.execute(
+                    "INSERT OR IGNORE INTO queries VALUES (?,?,?,?,?,?,?,?,?,?,?)", row
+                )
+        except sqlite3.Error as exc:
+            # The customer still gets the answer; the question itself stays out of the log.
+            log.error("query log write failed for %s: %s", answer.query_id, exc)
+
+    def get_query(self, query_id: str) -> QueryRecord | None:
+        with self._lock:
+            row = self._conn.execute("SELECT * FROM queries WHERE id = ?", (query_id,)).fetchone()
+        return _query(row) if row else None
+
+    # Feedback ------------------------------------------------------------------------
+
+    def add_feedback(
+        self,
+        query_id: str,
+        verdict: str,
+        *,
+        passage_id: str | None = None,
+        reason: str | None = None,
+        comment: str | None = None,
+        source: str = "customer",
+    ) -> FeedbackRecord:
+        if verdict not in VERDICTS:
+            raise ValueError(f"verdict must be one of {', '.join(VERDICTS)}, not {verdict!r}")
+        if source not in SOURCES:
+            raise ValueError(f"source must be one of {', '.join(SOURCES)}, not {source!r}")
+        created = now_iso()
+        comment = mask_pii(comment) if comment else None
+        reason = mask_pii(reason) if reason else None
+        values = (created, query_id, passage_id, faq_id_of(passage_id), verdict, reason, comment)
+        with self._lock:
+            cur = self._conn.execute(
+                "INSERT INTO feedback (created_at, query_id, passage_id, faq_id, verdict, reason,"
+                " comment, source) VALUES (?,?,?,?,?,?,?,?)",
+                (*values, source),
+            )
+            new_id = int(cur.lastrowid or 0)
+        return FeedbackRecord(new_id, *values, source)
+
+    def list_feedback(
+        self, *, limit: int = 50, source: str | None = None, query_id: str | None = None
+    ) -> list[FeedbackRecord]:
+        where, args = [], []
+        if source:
+            where.append("source = ?")
+            args.append(source)
+        if query_id:
+            where.append("query_id = ?")
+            args.append(query_id)
+        sql = "SELECT * FROM feedback"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY id DESC LIMIT ?"
+        with self._lock:
+            rows = self._conn.execute(sql, (*args, int(limit))).fetchall()
+        return [_feedback(r) for r in rows]
+
+    # Review and closing the loop ---------------------------------------------------
+
+    def review_queue(
+        self, *, limit: int = 50, below: float = 0.85, include_reviewed: bool = False
+    ) -> list[ReviewItem]:
+        marks = ",".join("?" * len(CUSTOMER_CHANNELS))
+        sql = f"""
+            SELECT q.*,
+                   (SELECT COUNT(*) FROM feedback f WHERE f.query_id = q.id) AS n_fb,
+                   (SELECT COUNT(*) FROM feedback f
+                     WHERE f.query_id = q.id AND f.source = 'agent') AS n_agent
+            FROM queries q
+            WHERE q.channel IN ({marks}) AND (q.escalate = 1 OR q.confidence < ?)
+        """
+        if not include_reviewed:
+            sql += " AND NOT EXISTS (SELECT 1 FROM feedback f WHERE f.query_id = q.id AND f.source = 'agent')"
+        sql += " ORDER BY q.created_at DESC LIMIT ?"
+        with self._lock:
+            rows = self._conn.execute(
+                sql, (*CUSTOMER_CHANNELS, float(below), int(limit))
+            ).fetchall()
+        return [ReviewItem(_query(r), r["n_fb"], r["n_agent"]) for r in rows]
+
+    def verified(self) -> list[tuple[QueryRecord, list[FeedbackRecord]]]:
+        with self._lock:
+            fb_rows = self._conn.execute(
+                "SELECT * FROM feedback WHERE source = 'agent' ORDER BY created_at, id"
+            ).fetchall()
+            q_rows = self._conn.execute(
+                "SELECT * FROM queries WHERE id IN "
+                "(SELECT query_id FROM feedback WHERE source = 'agent') ORDER BY created_at"
+            ).fetchall()
+        by_query: dict[str, list[FeedbackRecord]] = {}
+        for r in fb_rows:
+            by_query.setdefault(r["query_id"], []).append(_feedback(r))
+        return [(_query(r), by_query.get(r["id"], [])) for r in q_rows]
+
+    def gap_questions(
+        self, *, channels: Iterable[str] = CUSTOMER_CHANNELS, since: str | None = None
+    ) -> list[QueryRecord]:
+        channels = list(channels)
+        marks = ",".join("?" * len(channels))
+        sql = f"""
+            SELECT * FROM queries q
+            WHERE (q.escalate = 1 AND q.channel IN ({marks}))
+               OR EXISTS (SELECT 1 FROM feedback f WHERE f.query_id = q.id
+                          AND f.source = 'agent' AND f.verdict = 'unanswerable')
+        """
+        args: list[Any] = list(channels)
+        if since:
+            sql = f"SELECT * FROM ({sql}) WHERE created_at >= ?"
+            args.append(since)
+        with self._lock:
+            rows = self._conn.execute(sql + " ORDER BY created_at", args).fetchall()
+        return [_query(r) for r in rows]
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+
+def _query(row: sqlite3.Row) -> QueryRecord:
+    return QueryRecord(
+        id=row["id"],
+        created_at=row["created_at"],
+        channel=row["channel"],
+        language=row["language"],
+        question=row["question"],
+        escalate=bool(row["escalate"]),
+        reason=row["reason"],
+        confidence=row["confidence"],
+        answer_id=row["answer_id"],
+        results=json.loads(row["results"]),
+        latency_ms=row["latency_ms"],
+    )
+
+
+def _feedback(row: sqlite3.Row) -> FeedbackRecord:
+    return FeedbackRecord(
+        id=row["id"],
+        created_at=row["created_at"],
+        query_id=row["query_id"],
+        passage_id=row["passage_id"],
+        faq_id=row["faq_id"],
+        verdict=row["verdict"],
+        reason=row["reason"],
+        comment=row["comment"],
+        source=row["source"],
+    )
+
+
+_SQLITE_URL = re.compile(r"^sqlite:///(?P<path>.+)$")
+
+
+def open_storage(settings: Settings) -> Storage:
+    """The storage the settings name: ``QA_DATABASE_URL`` if set, else SQLite in QA_DATA_DIR."""
+    url = (settings.database_url or "").strip()
+    if not url:
+        return SQLiteStorage(Path(settings.data_dir) / DB_FILENAME)
+    m = _SQLITE_URL.match(url)
+    if m:
+        return SQLiteStorage(Path(m.group("path")))
+    scheme = url.split(":", 1)[0].lower()
+    if scheme.startswith("postgres"):
+        raise StorageError(
+            "QA_DATABASE_URL names PostgreSQL, which this build does not support; "
+            "unset it to use SQLite in QA_DATA_DIR"
+        )
+    raise StorageError(
+        f"QA_DATABASE_URL has the unsupported scheme {scheme!r}; use sqlite:///PATH or unset it"
+    )
