@@ -11,7 +11,7 @@ import importlib
 import sys
 
 COMMANDS = ["index", "serve", "ask", "calibrate"]
-OPTIONAL_COMMANDS = ["eval", "benchmark", "bench", "feedback", "gaps", "tune", "soak"]
+OPTIONAL_COMMANDS = ["eval", "ablate", "benchmark", "bench", "feedback", "gaps", "tune", "soak"]
 
 
 def build_parser() -> argparse.ArgumentParser:
