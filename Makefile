@@ -8,7 +8,7 @@ CORPUS ?= corpus
 INDEX  ?= index
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: run serve index install install-test test lint eval calibrate bench browser-deps clean
+.PHONY: run serve index install install-test test lint eval baseline banking77 calibrate bench browser-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,8 +52,22 @@ test: install-test browser-deps
 lint: install-test
 	$(BIN)/ruff check qa_service tests scripts
 
-eval: index
+eval: install-test index
 	$(BIN)/qa-service eval --questions tests/data/questions.jsonl --index-dir $(INDEX) --out out/eval
+
+# Regenerate the regression gate's baseline after an intended change in quality.
+baseline: install-test
+	$(BIN)/qa-service index --corpus corpus --index-dir out/baseline-index --embedder use-multilingual
+	$(BIN)/qa-service eval --questions tests/data/questions.jsonl --index-dir out/baseline-index \
+	  --out out/baseline --embedder use-multilingual
+	cp out/baseline/metrics.json tests/data/baseline_metrics.json
+
+# The README's BANKING77 results (data read from ../shared/data/banking77).
+banking77: install-test
+	$(BIN)/qa-service benchmark banking77 --shots 5 --out out/banking77/shots-5
+	$(BIN)/qa-service benchmark banking77 --shots 10 --out out/banking77/shots-10
+	$(BIN)/qa-service benchmark banking77 --shots all --out out/banking77/shots-all
+	$(BIN)/qa-service benchmark banking77 --shots 10 --holdout-every 4 --out out/banking77/shots-10-holdout-4
 
 calibrate: index
 	$(BIN)/qa-service calibrate --questions tests/data/dev.jsonl --index-dir $(INDEX)

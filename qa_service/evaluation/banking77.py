@@ -222,6 +222,15 @@ def run(
     embedder = load_embedder(settings.embedder, settings.threads)
     built = build_index(corpus_dir, out / "index", embedder, progress=progress("embedding"))
     settings = settings.model_copy(update={"index_dir": out / "index", "corpus": corpus_dir})
+    client: InProcessClient | HttpClient | None = None
+    if url and not prepare_only:
+        client = HttpClient(url)
+        manifest = client.readiness()
+        if not manifest or manifest.get("corpus_sha256") != built.manifest["corpus_sha256"]:
+            raise EvalError(
+                f"{url} does not serve this benchmark's index; prepare it with --prepare-only "
+                f"and serve {out / 'index'} with its calibration.json"
+            )
 
     cal_info: dict = {"fitted": False}
     if bench.calibration and config.target_precision > 0:
@@ -253,16 +262,7 @@ def run(
     if prepare_only:
         (out / "benchmark.json").write_text(json.dumps(summary, indent=2) + "\n", "utf-8")
         return summary
-    if url:
-        client = HttpClient(url)
-        manifest = client.readiness()
-        if not manifest or manifest.get("corpus_sha256") != summary["corpus_sha256"]:
-            raise EvalError(
-                f"{url} does not serve this benchmark's index; start it with "
-                f"QA_CALIBRATION_FILE={settings.calibration_file or ''} "
-                f"qa-service serve --index-dir {out / 'index'}"
-            )
-    else:
+    if client is None:
         client = InProcessClient(service)
     meta = {
         "name": config.label,

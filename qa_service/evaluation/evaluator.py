@@ -25,7 +25,9 @@ class EvalError(RuntimeError):
 class Client(Protocol):
     target: str
 
-    def ask(self, question: str) -> dict: ...
+    def ask(self, question: str) -> tuple[dict, float]:
+        """The API's JSON answer and the call's wall-clock latency in milliseconds."""
+        ...
 
 
 class InProcessClient:
@@ -35,26 +37,39 @@ class InProcessClient:
         self.service = service
         self.target = target
 
-    def ask(self, question: str) -> dict:
-        return self.service.ask(question, top_k=TOP_K, channel=CHANNEL).to_dict()
+    def ask(self, question: str) -> tuple[dict, float]:
+        started = time.perf_counter()
+        answer = self.service.ask(question, top_k=TOP_K, channel=CHANNEL)
+        return answer.to_dict(), (time.perf_counter() - started) * 1000
 
 
 class HttpClient:
-    """Asks a running service with ``POST /v1/query``."""
+    """Asks a running service with ``POST /v1/query``; waits politely when rate-limited."""
 
-    def __init__(self, url: str, timeout: float = 30.0):
+    def __init__(self, url: str, timeout: float = 30.0, max_wait_s: float = 120.0):
         import httpx
 
         self.target = url.rstrip("/")
+        self.max_wait_s = max_wait_s
         self._http = httpx.Client(base_url=self.target, timeout=timeout)
         self._errors = (httpx.HTTPError,)
 
-    def ask(self, question: str) -> dict:
+    def ask(self, question: str) -> tuple[dict, float]:
         body = {"question": question, "top_k": TOP_K, "channel": CHANNEL}
-        try:
-            resp = self._http.post("/v1/query", json=body)
-        except self._errors as exc:
-            raise EvalError(f"cannot reach {self.target}/v1/query: {exc}") from exc
+        waited = 0.0
+        while True:
+            started = time.perf_counter()
+            try:
+                resp = self._http.post("/v1/query", json=body)
+            except self._errors as exc:
+                raise EvalError(f"cannot reach {self.target}/v1/query: {exc}") from exc
+            latency = (time.perf_counter() - started) * 1000
+            if resp.status_code != 429 or waited >= self.max_wait_s:
+                break
+            # Rate-limited: wait as told, so the latency measured is the service's own.
+            pause = min(float(resp.headers.get("retry-after") or 1), self.max_wait_s - waited)
+            time.sleep(max(pause, 0.1))
+            waited += max(pause, 0.1)
         if resp.status_code != 200:
             try:
                 detail = resp.json().get("error", resp.text)
@@ -64,7 +79,7 @@ class HttpClient:
                 f"{self.target}/v1/query answered {resp.status_code} for {question[:60]!r}: "
                 f"{str(detail)[:300]}"
             )
-        return resp.json()
+        return resp.json(), latency
 
     def readiness(self) -> dict | None:
         """The manifest ``GET /readyz`` reports, or None when no index is loaded."""
@@ -114,12 +129,11 @@ def evaluate(
     questions: Sequence[LabelledQuestion],
     progress: Callable[[int, int], None] | None = None,
 ) -> list[EvalRecord]:
-    """One record per question; latency is the wall-clock time of the call as a client sees it."""
+    """One record per question, in the order given."""
     records = []
     for i, q in enumerate(questions, start=1):
-        started = time.perf_counter()
-        answer = client.ask(q.question)
-        records.append(to_record(q, answer, (time.perf_counter() - started) * 1000))
+        answer, latency_ms = client.ask(q.question)
+        records.append(to_record(q, answer, latency_ms))
         if progress:
             progress(i, len(questions))
     return records
