@@ -29,11 +29,11 @@ import numpy as np
 
 from .corpus import Corpus, FaqEntry, Passage, load_corpus
 from .embedders import Embedder
-from .lexical import LexicalIndex, tokenize
+from .lexical import LexicalIndex, document_terms
 from .matcher import Matcher
 from .text import normalise
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # bump whenever what a build writes or means changes
 KIND_PASSAGE, KIND_TITLE, KIND_ALT = 0, 1, 2
 KEEP_BUILDS = 3
 # Flat search is exact and fastest below this size; above it, HNSW keeps queries sub-linear.
@@ -198,7 +198,7 @@ def build_index(
             "item_entry": item_entry,
             "item_kind": item_kind,
             "item_passage": item_passage,
-            "entry_terms": [sorted(set(tokenize(d))) for d in docs],
+            "entry_terms": [sorted(set(document_terms(d))) for d in docs],
         }
         (tmp / "table.json").write_text(json.dumps(table, ensure_ascii=False), "utf-8")
         manifest = {

@@ -11,6 +11,7 @@ from pathlib import Path
 import bm25s
 import jieba
 import numpy as np
+from pypinyin import lazy_pinyin
 
 from .text import normalise
 
@@ -41,6 +42,23 @@ def tokenize(text: str) -> tuple[str, ...]:
     return tuple(t for t in out if t not in STOPWORDS)
 
 
+@lru_cache(maxsize=4096)
+def query_terms(text: str) -> tuple[str, ...]:
+    """Query tokens, plus joined neighbours of Latin tokens: customers type pinyin with or
+    without spaces (``mima`` or ``mi ma`` for 密码), and both must meet ``document_terms``."""
+    toks = tokenize(text)
+    latin = [t for t in toks if t.isascii()]
+    joined = tuple(a + b for a, b in zip(latin, latin[1:], strict=False))
+    return toks + joined
+
+
+def document_terms(text: str) -> tuple[str, ...]:
+    """Document tokens, plus the toneless pinyin of each Chinese word of two or more characters."""
+    toks = tokenize(text)
+    pinyin = tuple("".join(lazy_pinyin(t)) for t in toks if len(t) > 1 and _CJK_RUN.fullmatch(t))
+    return toks + pinyin
+
+
 class LexicalIndex:
     """BM25 over one document per FAQ entry (title, alt questions and answer)."""
 
@@ -51,13 +69,13 @@ class LexicalIndex:
 
     @classmethod
     def build(cls, docs: Sequence[str]) -> LexicalIndex:
-        tokens = [list(tokenize(d)) or ["\u0000"] for d in docs]
+        tokens = [list(document_terms(d)) or ["\u0000"] for d in docs]
         model = bm25s.BM25(k1=1.2, b=0.75)
         model.index(tokens, show_progress=False)
         return cls(model, len(docs))
 
     def scores(self, query: str) -> np.ndarray:
-        toks = [t for t in tokenize(query) if t in self._vocab]
+        toks = [t for t in query_terms(query) if t in self._vocab]
         if not toks:
             return np.zeros(self.n_docs, dtype=np.float32)
         return np.asarray(self._model.get_scores(toks), dtype=np.float32)

@@ -9,7 +9,7 @@ import numpy as np
 
 from .corpus import Passage
 from .index import KIND_PASSAGE, IndexData
-from .lexical import tokenize
+from .lexical import query_terms
 
 # How many dense neighbours to gather per query; small corpora are scanned whole.
 DENSE_CANDIDATES = 256
@@ -153,7 +153,7 @@ class Retriever:
             entry = float(q_sim[top]) + self.config.matcher_weight * out.get("clf_top", 0.0)
             out["reject_gap"] = reject - entry
         if idx.entry_terms:
-            toks = set(tokenize(norm_query))
+            toks = set(query_terms(norm_query))
             if toks:
                 weights = {t: self._idf.get(t, self._idf_unknown) for t in toks}
                 missing = sum(w for t, w in weights.items() if t not in idx.entry_terms[top])

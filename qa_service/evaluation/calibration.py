@@ -147,7 +147,7 @@ def calibrate(
     obs = observe(service, questions)
     x = obs.feats[:, [FEATURES.index(f) for f in features]]
     before = decision_figures(_answered_by(service.calibration, obs), obs)
-    labels = obs.correct * 2 + obs.should_escalate  # stratify by outcome type
+    labels = obs.correct.astype(int)  # stratify on what the confidence model learns
     k = max(2, min(folds, int(np.bincount(labels).min()) if labels.size else 2))
     cv_answered = np.zeros(len(questions), dtype=bool)
     for train, test in StratifiedKFold(k, shuffle=True, random_state=seed).split(x, labels):
