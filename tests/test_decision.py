@@ -1,0 +1,53 @@
+import pytest
+
+from qa_service.decision import Calibration, Decider
+
+
+def _cal(**kw) -> Calibration:
+    return Calibration(
+        answer_threshold=0.5,
+        ambiguity_margin=0.05,
+        min_top=0.4,
+        features=["top", "margin"],
+        coef=[10.0, 10.0],
+        intercept=-6.0,
+        **kw,
+    )
+
+
+def test_confidence_is_monotone_in_the_signals() -> None:
+    cal = _cal()
+    low, high = (
+        cal.confidence({"top": 0.3, "margin": 0.0}),
+        cal.confidence({"top": 0.9, "margin": 0.2}),
+    )
+    assert 0.0 <= low < 0.5 < high <= 1.0
+
+
+@pytest.mark.parametrize(
+    ("feats", "content", "escalate", "reason"),
+    [
+        ({"top": 0.9, "margin": 0.2}, True, False, None),
+        ({"top": 0.45, "margin": 0.1}, True, True, "low_confidence"),
+        ({"top": 0.2, "margin": 0.1}, True, True, "out_of_scope"),
+        ({"top": 0.9, "margin": 0.01}, True, True, "ambiguous"),
+        ({"top": 0.9, "margin": 0.2, "reject_gap": 0.1}, True, True, "out_of_scope"),
+        ({"top": 0.9, "margin": 0.2}, False, True, "out_of_scope"),
+    ],
+)
+def test_decision_rules(feats, content, escalate, reason) -> None:
+    d = Decider(_cal()).decide(feats, content)
+    assert (d.escalate, d.reason) == (escalate, reason)
+
+
+def test_reject_rule_can_be_turned_off() -> None:
+    d = Decider(_cal(reject_wins=False)).decide({"top": 0.9, "margin": 0.2, "reject_gap": 0.1})
+    assert not d.escalate
+
+
+def test_save_and_load_round_trip(tmp_path) -> None:
+    cal = _cal(info={"fitted_on": 10})
+    cal.save(tmp_path / "c.json")
+    assert Calibration.load(tmp_path / "c.json") == cal
+    shipped = Calibration.load()
+    assert 0.0 < shipped.answer_threshold < 1.0 and shipped.info.get("cross_validated")

@@ -1,0 +1,27 @@
+import numpy as np
+
+from qa_service.lexical import LexicalIndex, document_terms, query_terms, tokenize
+
+
+def test_tokenize_drops_question_frames_and_folds_script() -> None:
+    assert tokenize("忘记密码了咋办?") == ("忘记", "密码")
+    assert tokenize("帳戶被凍結了") == ("账户", "冻结")
+    assert tokenize("How do I reset my PW") == ("reset", "password")
+
+
+def test_pinyin_meets_chinese_documents() -> None:
+    assert {"mima", "wangji"} <= set(document_terms("忘记密码怎么办"))
+    assert "mima" in query_terms("mi ma 忘了")
+    assert "mima" in query_terms("mima忘了")
+
+
+def test_bm25_ranks_and_english_gets_no_signal(tmp_path) -> None:
+    docs = ["忘记密码怎么办 找回密码", "账户被冻结 解冻", "提现手续费"]
+    lex = LexicalIndex.build(docs)
+    scores = lex.scores("密码忘了")
+    assert int(np.argmax(scores)) == 0 and scores[1] == scores[2] == 0
+    assert int(np.argmax(lex.scores("mima wangle"))) == 0
+    assert not lex.scores("what is the weather").any()
+    lex.save(tmp_path / "bm25")
+    again = LexicalIndex.load(tmp_path / "bm25", 3)
+    assert np.allclose(again.scores("冻结"), lex.scores("冻结"))
