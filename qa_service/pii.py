@@ -88,35 +88,44 @@ def _digits(s: str) -> str:
     return "".join(ch for ch in s if ch.isdigit())
 
 
+def _candidates(folded: str) -> list[tuple[int, int, str]]:
+    found: list[tuple[int, int, str]] = []
+    found += [(m.start(), m.end(), EMAIL) for m in _EMAIL_RE.finditer(folded)]
+    for rx in (_ID18_RE, _ID15_RE):
+        found += [(m.start(), m.end(), ID_NUMBER) for m in rx.finditer(folded) if _is_id(m[0])]
+    found += [(m.start(), m.end(), PHONE) for m in _CN_MOBILE_RE.finditer(folded)]
+    found += [
+        (m.start(), m.end(), PHONE)
+        for m in _INTL_RE.finditer(folded)
+        if 7 <= len(_digits(m[0])) <= 15
+    ]
+    found += [(m.start(), m.end(), PHONE) for m in _CN_LANDLINE_RE.finditer(folded)]
+    for m in _CARD_RE.finditer(folded):
+        digits = _digits(m[0])
+        if 13 <= len(digits) <= 19 and luhn_ok(digits):
+            found.append((m.start(), m.end(), CARD))
+    return found
+
+
+_PRIORITY = {EMAIL: 0, ID_NUMBER: 1, PHONE: 2, CARD: 3}
+
+
 def find_pii(text: str) -> list[tuple[int, int, str]]:
-    """Non-overlapping ``(start, end, token)`` spans, in text order."""
+    """Non-overlapping ``(start, end, token)`` spans, in text order.
+
+    Where detectors overlap the longest span wins, so a grouped card number such as
+    ``5500 0055 5555 5559`` is not cut short by the landline pattern inside it; equal spans go
+    to the more specific kind (``0086-138…`` is a phone even when it passes Luhn).
+    """
     folded = text.translate(_FOLD)
     taken = bytearray(len(text))
     spans: list[tuple[int, int, str]] = []
-
-    def claim(start: int, end: int, token: str) -> None:
-        if any(taken[start:end]):
-            return
-        taken[start:end] = b"\x01" * (end - start)
-        spans.append((start, end, token))
-
-    for m in _EMAIL_RE.finditer(folded):
-        claim(m.start(), m.end(), EMAIL)
-    for rx in (_ID18_RE, _ID15_RE):
-        for m in rx.finditer(folded):
-            if _is_id(m.group(0)):
-                claim(m.start(), m.end(), ID_NUMBER)
-    for m in _CARD_RE.finditer(folded):
-        digits = _digits(m.group(0))
-        if 13 <= len(digits) <= 19 and luhn_ok(digits):
-            claim(m.start(), m.end(), CARD)
-    for m in _CN_MOBILE_RE.finditer(folded):
-        claim(m.start(), m.end(), PHONE)
-    for m in _INTL_RE.finditer(folded):
-        if 7 <= len(_digits(m.group(0))) <= 15:
-            claim(m.start(), m.end(), PHONE)
-    for m in _CN_LANDLINE_RE.finditer(folded):
-        claim(m.start(), m.end(), PHONE)
+    for start, end, token in sorted(
+        _candidates(folded), key=lambda c: (c[0] - c[1], _PRIORITY[c[2]], c[0])
+    ):
+        if not any(taken[start:end]):
+            taken[start:end] = b"\x01" * (end - start)
+            spans.append((start, end, token))
     return sorted(spans)
 
 
