@@ -54,16 +54,24 @@ def _groups(records: Sequence[EvalRecord], value) -> dict[str, list[float]]:
 
 def _histogram(ax, groups: dict[str, list[float]], line: float | None, line_label: str) -> None:
     # Stacked: each bar shows how many questions of each kind got that score.
-    bins = np.linspace(0.0, 1.0, 41)
-    ax.hist(
-        list(groups.values()),
-        bins=bins,
-        stacked=True,
-        color=list(COLOURS.values()),
-        label=list(groups),
-        edgecolor="white",
-        linewidth=0.5,
-    )
+    kept = [
+        (label, v, c) for (label, v), c in zip(groups.items(), COLOURS.values(), strict=True) if v
+    ]
+    values = [x for _, v, _ in kept for x in v] + ([line] if line is not None else [])
+    # Zoom on where the scores are (they often bunch near 1), keeping the threshold in view.
+    low = max(0.0, np.floor(min(values, default=0.0) * 20) / 20 - 0.05)
+    bins = np.linspace(low, 1.0, 41)
+    if kept:
+        ax.hist(
+            [v for _, v, _ in kept],
+            bins=bins,
+            stacked=True,
+            color=[c for _, _, c in kept],
+            label=[label for label, _, _ in kept],
+            edgecolor="white",
+            linewidth=0.5,
+        )
+    left_side = line is not None and line > low + 0.4 * (1.0 - low)
     if line is not None:
         ax.axvline(line, color="black", linestyle="--", linewidth=1.5)
         ax.annotate(
@@ -71,16 +79,17 @@ def _histogram(ax, groups: dict[str, list[float]], line: float | None, line_labe
             (line, 1.0),
             xycoords=("data", "axes fraction"),
             # Beside the line, on the side away from the legend.
-            xytext=(-4 if line > 0.4 else 4, -4),
+            xytext=(-4 if left_side else 4, -4),
             textcoords="offset points",
-            ha="right" if line > 0.4 else "left",
+            ha="right" if left_side else "left",
             va="top",
             fontsize=9,
             bbox={"boxstyle": "round", "fc": "white", "ec": "0.6"},
         )
-    ax.set_xlim(0, 1)
+    ax.set_xlim(low, 1.0)
     ax.set_ylabel("questions")
-    ax.legend(loc="upper left" if line is None or line > 0.4 else "upper right", fontsize=9)
+    if kept:
+        ax.legend(loc="upper left" if line is None or left_side else "upper right", fontsize=9)
 
 
 def score_distributions(
