@@ -1,0 +1,61 @@
+"""What a run measures: the full profile for the README figures, a quick one for CI."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .scale import ScalePlan
+
+
+@dataclass(frozen=True)
+class HttpRun:
+    """One server configuration, measured at each concurrency."""
+
+    name: str
+    env: dict[str, str] = field(default_factory=dict)
+    workers: int = 1
+    concurrency: tuple[int, ...] = (32,)
+
+
+NO_CACHE = {"QA_ANSWER_CACHE_SIZE": "0"}
+NO_BATCHING = {"QA_MICRO_BATCHING": "false"}
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    ask_calls: int
+    http_seconds: float
+    warmup_seconds: float
+    build_passages: int
+    scale: ScalePlan
+    http_runs: tuple[HttpRun, ...]
+
+
+QUICK = Profile(
+    name="quick",
+    ask_calls=40,
+    http_seconds=1,
+    warmup_seconds=1,
+    build_passages=20,
+    scale=ScalePlan(sizes=(1_000,), ef_search=(32,), nprobe=(8,), mmap_workers=2),
+    http_runs=(HttpRun("default", concurrency=(1, 32)),),
+)
+
+FULL = Profile(
+    name="full",
+    ask_calls=1000,
+    http_seconds=15,
+    warmup_seconds=3,
+    build_passages=1000,
+    scale=ScalePlan(),
+    http_runs=(
+        HttpRun("default", concurrency=(1, 32)),
+        HttpRun("no cache", NO_CACHE, concurrency=(1, 32)),
+        HttpRun("no cache, no batching", NO_CACHE | NO_BATCHING, concurrency=(1, 32)),
+        HttpRun("no cache, batch wait 1 ms", NO_CACHE | {"QA_BATCH_MAX_WAIT_MS": "1"}),
+        HttpRun("no batching", NO_BATCHING),
+        HttpRun("2 workers", workers=2),
+        HttpRun("2 workers, no cache", NO_CACHE, workers=2),
+    ),
+)

@@ -1,0 +1,244 @@
+"""Targets and the Markdown report of a bench run."""
+
+from __future__ import annotations
+
+TARGETS = {
+    "http_p50_vs_encode": 2.0,  # HTTP p50 at concurrency 1, in raw single encodes
+    "throughput_c32_rps": 600.0,
+    "build_passages_per_s": 500.0,
+    "scale_p50_ms": 10.0,  # 1M vectors, real encoder + search
+    "scale_recall": 0.95,
+}
+
+
+def _http_run(results: dict, config: str, concurrency: int) -> dict | None:
+    for r in results.get("http", []):
+        if r["config"] == config and r["concurrency"] == concurrency:
+            return r
+    return None
+
+
+def evaluate_targets(results: dict) -> list[dict]:
+    """One row per target and configuration: the figure, the target and whether it is met."""
+    rows = []
+    encode = results["encoder"]["single"]["p50_ms"]
+    for config in ("default", "no cache"):
+        c1 = _http_run(results, config, 1)
+        if c1:
+            ratio = c1["p50_ms"] / encode
+            rows.append(
+                {
+                    "measure": f"HTTP p50, c=1 ({config})",
+                    "value": f"{c1['p50_ms']:.2f} ms = {ratio:.2f} x encode ({encode:.2f} ms)",
+                    "target": f"<= {TARGETS['http_p50_vs_encode']:.0f} x encode",
+                    "met": ratio <= TARGETS["http_p50_vs_encode"],
+                }
+            )
+        c32 = _http_run(results, config, 32)
+        if c32:
+            rows.append(
+                {
+                    "measure": f"throughput, c=32 ({config})",
+                    "value": f"{c32['rps']:.0f} req/s, {c32['errors']} errors",
+                    "target": f">= {TARGETS['throughput_c32_rps']:.0f} req/s, 0 errors",
+                    "met": c32["rps"] >= TARGETS["throughput_c32_rps"] and c32["errors"] == 0,
+                }
+            )
+    if "build" in results:
+        b = results["build"]
+        rows.append(
+            {
+                "measure": f"index build ({b['passages']} passages)",
+                "value": f"{b['passages_per_s']:.0f} passages/s",
+                "target": f">= {TARGETS['build_passages_per_s']:.0f} passages/s",
+                "met": b["passages_per_s"] >= TARGETS["build_passages_per_s"],
+            }
+        )
+    if "scale" in results and results["scale"]["sizes"]:
+        big = max(results["scale"]["sizes"], key=lambda s: s["vectors"])
+        auto = big["auto"]
+        p50 = auto["end_to_end"]["p50_ms"]
+        rows.append(
+            {
+                "measure": f"{big['vectors']:,} vectors, encode + search ({auto['type']})",
+                "value": f"p50 {p50:.2f} ms, recall@{big['k']} {auto['recall_at_k']:.3f}",
+                "target": f"p50 <= {TARGETS['scale_p50_ms']:.0f} ms, recall >= "
+                f"{TARGETS['scale_recall']}",
+                "met": p50 <= TARGETS["scale_p50_ms"]
+                and auto["recall_at_k"] >= TARGETS["scale_recall"],
+            }
+        )
+    return rows
+
+
+def _table(header: list[str], rows: list[list[object]]) -> list[str]:
+    out = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
+    out += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return out + [""]
+
+
+def _params(p: dict) -> str:
+    return ", ".join(f"{k}={v}" for k, v in p.items()) or "-"
+
+
+def render_markdown(r: dict) -> str:
+    m = r["machine"]
+    lines = [
+        f"# qa-service bench ({r['profile']})",
+        "",
+        f"- machine: {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB, {m['os']}, "
+        f"Python {m['python']}",
+        f"- command: `{r['command']}`",
+        f"- started {r['started_at']}, {r['seconds']} s; 1-minute load average "
+        f"{r['load_avg_1m_start']} at start, {r['load_avg_1m_end']} at end",
+        f"- embedder {r['settings']['embedder']}, {r['questions']['count']} questions in the mix",
+        "",
+        "## Targets",
+        "",
+    ]
+    lines += _table(
+        ["measure", "value", "target", "met"],
+        [
+            [t["measure"], t["value"], t["target"], "yes" if t["met"] else "**no**"]
+            for t in r["targets"]
+        ],
+    )
+    enc, ask = r["encoder"], r["ask"]
+    lines += ["## In process", ""]
+    lines += _table(
+        ["measure", "p50 ms", "p99 ms", "load avg"],
+        [
+            [
+                "raw encoder, 1 question",
+                enc["single"]["p50_ms"],
+                enc["single"]["p99_ms"],
+                enc["load_avg_1m"],
+            ],
+            [
+                "ask(), cache cleared",
+                ask["uncached"]["p50_ms"],
+                ask["uncached"]["p99_ms"],
+                ask["load_avg_1m"],
+            ],
+            ["ask(), cached", ask["cached"]["p50_ms"], ask["cached"]["p99_ms"], ask["load_avg_1m"]],
+        ],
+    )
+    lines += [
+        f"Raw encoder in batches of 32: {enc['batch32_questions_per_s']:.0f} questions/s.",
+        "",
+    ]
+    if r.get("http"):
+        lines += ["## HTTP", ""]
+        rows = []
+        for h in r["http"]:
+            mem = h["memory"]["workers"]
+            rows.append(
+                [
+                    h["config"],
+                    h["workers"],
+                    h["concurrency"],
+                    f"{h['rps']:.0f}",
+                    h["p50_ms"],
+                    h["p99_ms"],
+                    h["errors"],
+                    " / ".join(f"{w['peak_rss_mb']:.0f}" for w in mem),
+                    " / ".join(f"{w['pss_mb']:.0f}" for w in mem),
+                    h["tool"],
+                    h["load_avg_1m"],
+                ]
+            )
+        lines += _table(
+            [
+                "config",
+                "workers",
+                "c",
+                "req/s",
+                "p50 ms",
+                "p99 ms",
+                "errors",
+                "peak RSS MB",
+                "PSS MB",
+                "tool",
+                "load avg",
+            ],
+            rows,
+        )
+    if "build" in r:
+        b = r["build"]
+        lines += [
+            "## Index build",
+            "",
+            f"{b['passages']} passages ({b['entries']} entries, {b['vectors']} vectors, "
+            f"{b['mean_passage_chars']} characters a passage on average) in {b['seconds']} s: "
+            f"**{b['passages_per_s']:.0f} passages/s** ({b['vectors_per_s']:.0f} vectors/s). "
+            f"Encoding the same texts alone takes {b['encode_seconds']} s. "
+            f"Load average {b['load_avg_1m']}.",
+            "",
+        ]
+    if "scale" in r:
+        s = r["scale"]
+        lines += ["## Scale", ""]
+        for size in s["sizes"]:
+            lines += [
+                f"### {size['vectors']:,} vectors of {size['dim']} dimensions",
+                "",
+                f"{size['queries']} real questions; recall@{size['k']} against Flat; single "
+                f"queries; load average {size['load_avg_1m']}; process peak RSS "
+                f"{size['peak_rss_mb']:.0f} MB.",
+                "",
+            ]
+            rows = [
+                [
+                    x["type"],
+                    _params(x["params"]),
+                    x["build_s"],
+                    x["size_mb"],
+                    f"{x['recall_at_k']:.3f}",
+                    x["search_1thread"]["p50_ms"],
+                    x["search_1thread"]["p99_ms"],
+                    x["search_all_threads"]["p50_ms"],
+                    x["search_service_k"]["p50_ms"],
+                ]
+                for x in size["indexes"]
+            ]
+            lines += _table(
+                [
+                    "index",
+                    "params",
+                    "build s",
+                    "MB",
+                    "recall",
+                    "p50 ms (1 thread)",
+                    "p99 ms",
+                    "p50 ms (all threads)",
+                    "p50 ms (k=256)",
+                ],
+                rows,
+            )
+            a = size["auto"]
+            lines += [
+                f"Chosen by qa_service.index: **{a['type']}** {_params(a['params'])}; real "
+                f"encoder + search at the service's depth: p50 {a['end_to_end']['p50_ms']} ms, "
+                f"p99 {a['end_to_end']['p99_ms']} ms.",
+                "",
+            ]
+        if s.get("mmap"):
+            mm = s["mmap"]
+            lines += [
+                f"### {mm['workers']} workers sharing one index file ({mm['index_mb']} MB)",
+                "",
+            ]
+            lines += _table(
+                ["load", "load s", "RSS MB per worker", "PSS MB per worker"],
+                [
+                    [
+                        mode,
+                        mm[mode]["load_s"],
+                        mm[mode]["rss_mb_per_worker"],
+                        mm[mode]["pss_mb_per_worker"],
+                    ]
+                    for mode in ("read", "mmap")
+                ],
+            )
+    lines += [f"Peak RSS of the bench process: {r['peak_rss_mb']:.0f} MB.", ""]
+    return "\n".join(lines)

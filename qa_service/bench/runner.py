@@ -1,0 +1,152 @@
+"""Runs a profile end to end and writes ``results.json`` and ``report.md``."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, replace
+from pathlib import Path
+
+from ..config import Settings
+from ..index import resolve_build
+from ..service import QAService
+from ..text import normalise
+from .build import bench_build
+from .inprocess import bench_ask, bench_encoder, raw_embedder
+from .load import run_load
+from .profiles import Profile
+from .questions import load_questions
+from .report import evaluate_targets, render_markdown
+from .scale import bench_scale
+from .server import serve
+from .stats import load_average, machine, self_peak_rss_mb
+from .synthetic import sentences_of
+
+Step = Callable[[str], None]
+
+
+def _http(
+    settings: Settings,
+    profile: Profile,
+    questions: list[str],
+    workdir: Path,
+    load_tool: str,
+    step: Step,
+) -> list[dict]:
+    runs = []
+    for run in profile.http_runs:
+        step(f"http: {run.name}")
+        env = {"QA_EMBEDDER": settings.embedder} | run.env
+        with serve(settings.index_dir, workdir / "server", env, workers=run.workers) as srv:
+            for q in questions[:20]:
+                srv.post(q)
+            for c in run.concurrency:
+                # Warm-up at the same concurrency (fills caches, wakes every worker).
+                run_load(srv.url, questions, c, profile.warmup_seconds, workdir, load_tool)
+                result = run_load(srv.url, questions, c, profile.http_seconds, workdir, load_tool)
+                runs.append(
+                    {"config": run.name, "env": run.env, "workers": run.workers, **result}
+                    | {"memory": srv.memory()}
+                )
+    return runs
+
+
+def _vectors(service: QAService, questions: list[str]) -> tuple:
+    """Anchor embeddings (real FAQ text) and query embeddings (real questions)."""
+    table = json.loads((resolve_build(service.settings.index_dir) / "table.json").read_text())
+    passages = [p["text"] for p in table["passages"]]
+    texts = passages + sentences_of(passages)
+    texts += [q for e in table["entries"] for q in (e["question"], *e["alt_questions"])]
+    raw = raw_embedder(service)
+    query_texts = [normalise(q) for q in questions]
+    return raw.encode_passages(texts), raw.encode_queries(query_texts), query_texts
+
+
+def run_bench(
+    settings: Settings,
+    out: Path,
+    profile: Profile,
+    *,
+    questions_path: Path | None = None,
+    load_tool: str = "auto",
+    sizes: tuple[int, ...] | None = None,
+    skip: frozenset[str] = frozenset(),
+    command: str = "",
+    step: Step = lambda _msg: None,
+) -> dict:
+    out.mkdir(parents=True, exist_ok=True)
+    # Scratch space (synthetic corpora, multi-GB index files, server logs), removed after.
+    with tempfile.TemporaryDirectory(prefix="qa-bench-") as tmp:
+        results = _run(
+            settings, out, Path(tmp), profile, questions_path, load_tool, sizes, skip, command, step
+        )
+    return results
+
+
+def _run(
+    settings: Settings,
+    out: Path,
+    work: Path,
+    profile: Profile,
+    questions_path: Path | None,
+    load_tool: str,
+    sizes: tuple[int, ...] | None,
+    skip: frozenset[str],
+    command: str,
+    step: Step,
+) -> dict:
+    if sizes:
+        profile = replace(profile, scale=replace(profile.scale, sizes=sizes))
+    started = time.time()
+    results: dict = {
+        "command": command,
+        "profile": profile.name,
+        "machine": machine(),
+        "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
+        "load_avg_1m_start": load_average(),
+        "settings": {
+            "embedder": settings.embedder,
+            "threads": settings.threads,
+            "answer_cache_size": settings.answer_cache_size,
+            "micro_batching": settings.micro_batching,
+            "batch_max_wait_ms": settings.batch_max_wait_ms,
+        },
+    }
+    questions = load_questions(questions_path, settings.index_dir)
+    results["questions"] = {"count": len(questions), "source": str(questions_path or "default")}
+
+    step("in-process: encoder and ask()")
+    service = QAService(settings)
+    results["index"] = service.load(settings.index_dir)
+    results["encoder"] = bench_encoder(raw_embedder(service), questions, profile.ask_calls)
+    results["ask"] = bench_ask(service, questions, profile.ask_calls)
+
+    if "http" not in skip:
+        results["http"] = _http(settings, profile, questions, work, load_tool, step)
+    if "build" not in skip:
+        step(f"build: {profile.build_passages} passages")
+        results["build"] = bench_build(
+            settings.corpus, work, raw_embedder(service), profile.build_passages
+        )
+    if "scale" not in skip:
+        anchors, queries, query_texts = _vectors(service, questions)
+        results["scale"] = bench_scale(
+            anchors,
+            queries,
+            query_texts,
+            raw_embedder(service),
+            profile.scale,
+            work / "scale",
+            progress=lambda msg: step(f"scale: {msg}"),
+        )
+        results["scale"]["plan"] = asdict(profile.scale)
+
+    results["peak_rss_mb"] = self_peak_rss_mb()
+    results["seconds"] = round(time.time() - started, 1)
+    results["load_avg_1m_end"] = load_average()
+    results["targets"] = evaluate_targets(results)
+    (out / "results.json").write_text(json.dumps(results, indent=2, ensure_ascii=False), "utf-8")
+    (out / "report.md").write_text(render_markdown(results), "utf-8")
+    return results
