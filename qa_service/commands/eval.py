@@ -80,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
         evaluate,
         thresholds_of,
     )
-    from ..evaluation.metrics import GATE_METRICS, regressions
+    from ..evaluation.metrics import GATE_METRICS, regressions, summary
     from ..evaluation.report import write_evaluation
 
     if args.url and args.index_dir:
@@ -89,6 +89,10 @@ def run(args: argparse.Namespace) -> int:
     gate_keys = GATE_METRICS
     if args.gate_metrics:
         gate_keys = tuple(k.strip() for k in args.gate_metrics.split(",") if k.strip())
+    unknown = sorted(set(gate_keys) - set(summary([])))
+    if unknown:
+        print(f"qa-service eval: unknown gate metric(s): {', '.join(unknown)}", file=sys.stderr)
+        return 2
     baseline = load_baseline(args.baseline) if args.baseline else None
     s = settings_from(args)
     questions = load_questions(args.questions)

@@ -177,6 +177,24 @@ def test_dataset_errors_name_their_lines(tmp_path: Path, capsys: pytest.CaptureF
     assert "missing column(s) escalate" in capsys.readouterr().err
 
 
+def test_csv_questions(index_dir: Path, tmp_path: Path, quiet_env) -> None:
+    questions = tmp_path / "q.csv"
+    questions.write_text(
+        "question,expected,escalate\n"
+        "忘记密码了怎么办,password-reset,false\n"
+        "提现要手续费吗,withdrawal-fees|contact-channels,false\n"
+        "今天天气怎么样,,true\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    args = ["eval", "--questions", str(questions), "--index-dir", str(index_dir), "--no-plots"]
+    assert main([*args, "--out", str(out), "--gate-metrics", "top1"]) == 0
+    metrics = json.loads((out / "metrics.json").read_text("utf-8"))
+    assert metrics["overall"]["n"] == 3 and metrics["overall"]["n_should_escalate"] == 1
+    assert not list(out.glob("*.png"))
+    assert main([*args, "--out", str(out), "--gate-metrics", "top1,top2"]) == 2
+
+
 def test_unreachable_service_is_a_clear_error(
     tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
