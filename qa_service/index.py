@@ -269,27 +269,30 @@ def load_index(index_dir: Path, expected_embedder: str | None = None) -> IndexDa
         raise
     except Exception as exc:
         raise IndexError_(f"index in {path} is unreadable or corrupt: {exc}") from exc
-    item_entry = np.asarray(table["item_entry"], dtype=np.int32)
-    if dense.ntotal != len(item_entry) or dense.d != manifest.get("dimension"):
-        raise IndexError_(
-            f"index in {path} is corrupt: {dense.ntotal} vectors for {len(item_entry)} items"
+    try:  # a table of the wrong shape is corruption too, not a crash
+        item_entry = np.asarray(table["item_entry"], dtype=np.int32)
+        if dense.ntotal != len(item_entry) or dense.d != manifest.get("dimension"):
+            raise IndexError_(
+                f"index in {path} is corrupt: {dense.ntotal} vectors for {len(item_entry)} items"
+            )
+        if isinstance(dense, faiss.IndexHNSWFlat):
+            dense.hnsw.efSearch = HNSW_EF_SEARCH
+        return IndexData(
+            path=path,
+            manifest=manifest,
+            entries=table["entries"],
+            passages=[Passage(**p) for p in table["passages"]],
+            item_entry=item_entry,
+            item_kind=np.asarray(table["item_kind"], dtype=np.int8),
+            item_passage=np.asarray(table["item_passage"], dtype=np.int32),
+            dense=dense,
+            lexical=lexical,
+            matcher=matcher,
+            negatives=negatives,
+            entry_terms=[frozenset(t) for t in table.get("entry_terms", [])] or None,
         )
-    if isinstance(dense, faiss.IndexHNSWFlat):
-        dense.hnsw.efSearch = HNSW_EF_SEARCH
-    return IndexData(
-        path=path,
-        manifest=manifest,
-        entries=table["entries"],
-        passages=[Passage(**p) for p in table["passages"]],
-        item_entry=item_entry,
-        item_kind=np.asarray(table["item_kind"], dtype=np.int8),
-        item_passage=np.asarray(table["item_passage"], dtype=np.int32),
-        dense=dense,
-        lexical=lexical,
-        matcher=matcher,
-        negatives=negatives,
-        entry_terms=[frozenset(t) for t in table.get("entry_terms", [])] or None,
-    )
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise IndexError_(f"index in {path} is corrupt: table.json does not fit: {exc}") from exc
 
 
 def train_matcher(
