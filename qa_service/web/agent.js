@@ -224,8 +224,8 @@
   function checkSession(afterLogin) {
     request("GET", "/v1/agent/session").then(
       function (res) {
-        if (res.ok) showConsole(res.data.token_required);
-        else if (res.status === 401) showSignIn(afterLogin ? T.badToken : "");
+        if (res.ok && res.data.authenticated) showConsole(res.data.token_required);
+        else if (res.ok) showSignIn(afterLogin ? T.badToken : "");
         else showSignIn(T.failed + errorText(res));
       },
       function () {

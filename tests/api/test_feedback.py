@@ -160,12 +160,15 @@ def test_listings_are_open_without_a_token(client: TestClient) -> None:
     assert [i["id"] for i in review] == [q["query_id"]]
     assert review[0]["question"] == "今天天气怎么样" and review[0]["escalate"] is True
     assert len(client.get("/v1/feedback").json()["items"]) == 1
-    assert client.get("/v1/agent/session").json() == {"status": "ok", "token_required": False}
+    assert client.get("/v1/agent/session").json() == {
+        "token_required": False,
+        "authenticated": True,
+    }
 
 
 @pytest.mark.parametrize(
     ("method", "path"),
-    [("GET", "/v1/review"), ("GET", "/v1/feedback"), ("GET", "/v1/agent/session")],
+    [("GET", "/v1/review"), ("GET", "/v1/feedback")],
 )
 def test_listings_need_the_token(secured: TestClient, method: str, path: str) -> None:
     assert secured.request(method, path).status_code == 401
@@ -174,6 +177,16 @@ def test_listings_need_the_token(secured: TestClient, method: str, path: str) ->
     assert wrong.headers["www-authenticate"].startswith("Bearer")
     assert secured.request(method, path, headers={"Authorization": f"Bearer {TOKEN}"}).is_success
     assert secured.request(method, path, headers={"X-Agent-Token": TOKEN}).is_success
+
+
+def test_agent_session_reports_the_token(secured: TestClient) -> None:
+    anonymous = secured.get("/v1/agent/session")
+    assert anonymous.status_code == 200
+    assert anonymous.json() == {"token_required": True, "authenticated": False}
+    wrong = secured.get("/v1/agent/session", headers={"Authorization": "Bearer nope"})
+    assert wrong.json()["authenticated"] is False
+    right = secured.get("/v1/agent/session", headers={"Authorization": f"Bearer {TOKEN}"})
+    assert right.json() == {"token_required": True, "authenticated": True}
 
 
 def test_agent_feedback_needs_the_token_customer_feedback_does_not(secured: TestClient) -> None:

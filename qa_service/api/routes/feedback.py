@@ -163,10 +163,13 @@ async def review(
 
 @router.get(
     "/agent/session",
-    responses={401: {"model": ErrorResponse}},
-    summary="200 when the agent token is accepted (or none is configured)",
+    summary="Whether an agent token is needed and whether this request carries a valid one",
 )
 async def agent_session(request: Request, settings: SettingsDep) -> JSONResponse:
-    if not agent_token_ok(request, settings.agent_token):
-        return _unauthorised()
-    return JSONResponse({"status": "ok", "token_required": bool(settings.agent_token)})
+    # Always 200: the console asks this before it has a token, and a 401 here is no error.
+    return JSONResponse(
+        {
+            "token_required": bool(settings.agent_token),
+            "authenticated": agent_token_ok(request, settings.agent_token),
+        }
+    )

@@ -1,0 +1,183 @@
+"""The chat widget on the help page, as a customer meets it in Chromium."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from playwright.sync_api import expect
+
+from .conftest import AGENT_TOKEN, ESCALATION_URL, shot
+
+pytestmark = pytest.mark.browser
+
+
+def agent_feedback(server, query_id: str) -> list[dict]:
+    r = httpx.get(
+        f"{server.url}/v1/feedback",
+        params={"query_id": query_id},
+        headers={"Authorization": f"Bearer {AGENT_TOKEN}"},
+        timeout=30,
+    )
+    r.raise_for_status()
+    return r.json()["items"]
+
+
+def open_widget(page, server) -> None:
+    page.goto(server.url + "/")
+    launcher = page.get_by_test_id("qa-launcher")
+    expect(launcher).to_be_visible()
+    launcher.click()
+    expect(page.get_by_test_id("qa-input")).to_be_focused()
+
+
+def test_help_page_renders(server, zh_page) -> None:
+    page, watch = zh_page
+    page.goto(server.url + "/")
+    expect(page.locator("h1")).to_contain_text("有什么可以帮您")
+    expect(page.get_by_test_id("qa-launcher")).to_have_text("在线帮助")
+    assert page.locator("html").get_attribute("lang") == "zh-CN"
+    shot(page, "help-page-zh", full_page=True)
+    assert watch.errors == []
+
+
+def test_widget_answers_and_stores_helpful_feedback(server, zh_page) -> None:
+    page, watch = zh_page
+    open_widget(page, server)
+    page.get_by_test_id("qa-input").fill("忘记密码了怎么办")
+    page.get_by_test_id("qa-send").click()
+
+    answer = page.get_by_test_id("qa-answer")
+    expect(answer).to_have_count(1)
+    expect(answer).to_contain_text("密码")
+    expect(page.get_by_test_id("qa-source")).to_contain_text("忘记密码怎么办")
+    log = page.get_by_test_id("qa-log")
+    assert log.get_attribute("aria-live") == "polite" and log.get_attribute("role") == "log"
+
+    reply = page.get_by_test_id("qa-reply")
+    query_id = reply.get_attribute("data-query-id")
+    page.get_by_test_id("qa-helpful-yes").click()
+    expect(page.get_by_test_id("qa-feedback-status")).to_contain_text("感谢您的反馈")
+    expect(page.get_by_test_id("qa-helpful-yes")).to_have_attribute("aria-pressed", "true")
+    expect(page.get_by_test_id("qa-helpful-no")).to_be_disabled()
+    shot(page, "widget-answer-zh")
+
+    stored = agent_feedback(server, query_id)
+    assert [(f["verdict"], f["source"], f["faq_id"]) for f in stored] == [
+        ("correct", "customer", "password-reset")
+    ]
+    # A second question adds a second reply: one qa-answer per reply.
+    page.get_by_test_id("qa-input").fill("提现手续费是多少?")
+    page.keyboard.press("Enter")
+    expect(answer).to_have_count(2)
+    assert watch.errors == []
+
+
+def test_escalation_links_to_a_human(server, zh_page) -> None:
+    page, watch = zh_page
+    open_widget(page, server)
+    page.get_by_test_id("qa-input").fill("今天天气怎么样")
+    page.get_by_test_id("qa-send").click()
+
+    link = page.get_by_test_id("qa-escalation")
+    expect(link).to_be_visible()
+    assert link.get_attribute("href") == ESCALATION_URL
+    assert link.get_attribute("target") == "_blank"
+    assert "noopener" in (link.get_attribute("rel") or "")
+    expect(link).to_contain_text("联系人工客服")
+    expect(page.get_by_test_id("qa-answer")).to_contain_text("人工客服")
+
+    query_id = page.get_by_test_id("qa-reply").get_attribute("data-query-id")
+    page.get_by_test_id("qa-helpful-no").click()
+    expect(page.get_by_test_id("qa-feedback-status")).to_be_visible()
+    shot(page, "widget-escalation-zh")
+    stored = agent_feedback(server, query_id)
+    assert [(f["verdict"], f["passage_id"]) for f in stored] == [("incorrect", None)]
+    assert watch.errors == []
+
+
+@pytest.mark.parametrize(
+    "attack",
+    [
+        pytest.param("<img src=x onerror=alert(1)>", id="img"),
+        pytest.param("<script>alert('x')</script><b>bold</b>", id="script"),
+        pytest.param('"><svg onload=alert(document.domain)>', id="svg"),
+    ],
+)
+def test_typed_html_stays_text(server, zh_page, attack: str, request) -> None:
+    page, watch = zh_page
+    open_widget(page, server)
+    page.get_by_test_id("qa-input").fill(attack)
+    page.get_by_test_id("qa-send").click()
+    expect(page.get_by_test_id("qa-answer")).to_have_count(1)
+
+    bubble = page.locator(".qa-user .qa-text")
+    expect(bubble).to_have_text(attack)
+    host = page.locator("#okpay-help-widget")
+    assert host.locator("img, script:not([src]), svg[onload], b").count() == 0
+    page.wait_for_timeout(300)  # give a payload time to fire, if it could
+    shot(page, "widget-xss-" + request.node.callspec.id)
+    assert watch.dialogs == []
+    assert watch.errors == []
+
+
+def test_keyboard_only(server, zh_page) -> None:
+    page, watch = zh_page
+    page.goto(server.url + "/")
+    launcher = page.get_by_test_id("qa-launcher")
+    launcher.focus()
+    page.keyboard.press("Enter")
+    expect(launcher).to_have_attribute("aria-expanded", "true")
+    expect(page.get_by_test_id("qa-input")).to_be_focused()
+    page.keyboard.type("账户被冻结了怎么办")
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("qa-answer")).to_have_count(1)
+    expect(page.get_by_test_id("qa-input")).to_be_focused()
+    page.keyboard.press("Tab")  # the send button follows the input
+    expect(page.get_by_test_id("qa-send")).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(page.get_by_test_id("qa-input")).to_be_hidden()
+    expect(launcher).to_be_focused()
+    expect(launcher).to_have_attribute("aria-expanded", "false")
+    assert watch.errors == []
+
+
+def test_english_browser_gets_english_ui(server, en_page) -> None:
+    page, watch = en_page
+    page.goto(server.url + "/")
+    expect(page.locator("h1")).to_have_text("Hi, how can we help?")
+    expect(page.get_by_test_id("qa-launcher")).to_have_text("Help")
+    page.get_by_test_id("qa-launcher").click()
+    expect(page.get_by_test_id("qa-input")).to_have_attribute(
+        "placeholder", "Ask a question, e.g. I forgot my password"
+    )
+    page.get_by_test_id("qa-input").fill("How do I contact customer service by email?")
+    page.get_by_test_id("qa-send").click()
+    expect(page.get_by_test_id("qa-answer")).to_have_count(1)
+    expect(page.get_by_test_id("qa-helpful-yes")).to_have_text("Yes")
+    shot(page, "widget-answer-en")
+    assert watch.errors == []
+
+
+def test_topic_links_ask_the_widget(server, zh_page) -> None:
+    page, watch = zh_page
+    page.goto(server.url + "/")
+    page.get_by_role("button", name="提现手续费是多少").first.click()
+    expect(page.get_by_test_id("qa-answer")).to_have_count(1)
+    expect(page.locator(".qa-user .qa-text")).to_contain_text("提现手续费是多少")
+    assert watch.errors == []
+
+
+def test_small_screen(server, browser, request) -> None:
+    from .conftest import open_page
+
+    page, watch = open_page(
+        browser, request, "zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True
+    )
+    open_widget(page, server)
+    page.get_by_test_id("qa-input").fill("OKPAY安全吗")
+    page.get_by_test_id("qa-send").click()
+    expect(page.get_by_test_id("qa-answer")).to_have_count(1)
+    box = page.locator(".qa-panel").bounding_box()
+    assert box and box["width"] == pytest.approx(390, abs=1)
+    shot(page, "widget-mobile-zh")
+    assert watch.errors == []
