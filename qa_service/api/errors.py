@@ -8,6 +8,7 @@ turned here into a message that says what to fix. Error bodies never echo the re
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -15,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .responses import JSONResponse
+from .schemas import ErrorResponse
 
 log = logging.getLogger("qa_service.api")
 
@@ -95,6 +97,47 @@ async def http_error(request: Request, exc: StarletteHTTPException) -> JSONRespo
         message = exc.detail if isinstance(exc.detail, str) else "request failed"
     # "detail" keeps FastAPI's own shape for clients that read it.
     return error_response(exc.status_code, message, headers=headers or None, detail=exc.detail)
+
+
+def document_error_responses(
+    app: FastAPI, *, body_limit: bool, rate_limited: Callable[[str, str], bool] | None
+) -> None:
+    """Add the answers the middleware may give (400, 413, 429) to every operation in
+    /openapi.json, so the published contract lists every status a client can meet."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema and app.openapi_schema.get("x-error-responses"):
+            return app.openapi_schema
+        schema = build()
+        schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+        schemas.setdefault("ErrorResponse", ErrorResponse.model_json_schema())
+        ref = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}}
+        for path, operations in schema.get("paths", {}).items():
+            for method, op in operations.items():
+                responses = op.setdefault("responses", {})
+                if "requestBody" in op:
+                    responses.setdefault(
+                        "400", {"description": "Malformed JSON or invalid UTF-8", "content": ref}
+                    )
+                    if body_limit:
+                        responses.setdefault(
+                            "413", {"description": "Request body too large", "content": ref}
+                        )
+                if rate_limited is not None and rate_limited(method.upper(), path):
+                    responses.setdefault(
+                        "429",
+                        {
+                            "description": "Too many requests; see the Retry-After header",
+                            "content": ref,
+                            "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+                        },
+                    )
+        schema["x-error-responses"] = True
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def install(app: FastAPI) -> None:

@@ -27,7 +27,7 @@ from ..config import Settings
 from ..logging import request_id_var
 from ..metrics import Metrics
 from ..pii import mask_pii
-from .errors import error_response, internal_error
+from .errors import document_error_responses, error_response, internal_error
 
 log = logging.getLogger("qa_service.api")
 access_log = logging.getLogger("qa_service.access")
@@ -231,6 +231,13 @@ class TokenBucket:
         self._buckets = live
 
 
+def is_rate_limited(method: str, path: str) -> bool:
+    """The API is limited; health, metrics and plain page loads are not."""
+    if path in EXEMPT_PATHS:
+        return False
+    return method not in ("GET", "HEAD") or path.startswith(API_PREFIXES)
+
+
 class RateLimitMiddleware:
     """429 + Retry-After per client address on the API; pages, health and metrics are free."""
 
@@ -241,10 +248,7 @@ class RateLimitMiddleware:
 
     @staticmethod
     def limited(scope: Scope) -> bool:
-        path = scope["path"]
-        if path in EXEMPT_PATHS:
-            return False
-        return scope["method"] not in ("GET", "HEAD") or path.startswith(API_PREFIXES)
+        return is_rate_limited(scope["method"], scope["path"])
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or self.buckets is None or not self.limited(scope):
@@ -307,3 +311,8 @@ def install(app: FastAPI, settings: Settings, metrics: Metrics | None) -> None:
     docs = tuple(p for p in (app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url) if p)
     app.add_middleware(SecurityHeadersMiddleware, docs_paths=docs)
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
+    document_error_responses(
+        app,
+        body_limit=settings.max_body_bytes > 0,
+        rate_limited=is_rate_limited if settings.rate_limit_per_minute > 0 else None,
+    )
