@@ -208,6 +208,12 @@
     logEl.scrollTop = logEl.scrollHeight;
   }
 
+  // A long reply is shown from its first line, a short one with everything below it.
+  function reveal(row) {
+    var bottom = logEl.scrollHeight - logEl.clientHeight;
+    logEl.scrollTop = Math.max(0, Math.min(row.offsetTop - 12, bottom));
+  }
+
   function addRow(kind, node) {
     var row = el("div", { class: "qa-row qa-row-" + kind });
     if (kind === "bot") {
@@ -344,7 +350,7 @@
     }
     bubble.appendChild(helpfulButtons(reply));
     row.replaceChildren(el("span", { class: "qa-avatar", "aria-hidden": "true" }, "OK"), bubble);
-    scrollDown();
+    reveal(row);
   }
 
   function renderError(row, message) {
