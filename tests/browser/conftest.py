@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from ..api.live_server import LiveServer, start_server
+from ..api.live_server import LiveServer, free_port, start_server
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "artifacts" / "screenshots"
@@ -60,8 +60,18 @@ def server_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def server(server_home: Path, index_dir: Path) -> Iterator[LiveServer]:
-    env = {"QA_AGENT_TOKEN": AGENT_TOKEN, "QA_ESCALATION_URL": ESCALATION_URL}
+def shop_origin() -> str:
+    """Another site that embeds the widget; the server allows it through CORS."""
+    return f"http://localhost:{free_port()}"
+
+
+@pytest.fixture(scope="session")
+def server(server_home: Path, index_dir: Path, shop_origin: str) -> Iterator[LiveServer]:
+    env = {
+        "QA_AGENT_TOKEN": AGENT_TOKEN,
+        "QA_ESCALATION_URL": ESCALATION_URL,
+        "QA_CORS_ORIGINS": shop_origin,
+    }
     srv = start_server(server_home, index_dir, env, wait="/readyz", timeout=240)
     yield srv
     srv.stop()
