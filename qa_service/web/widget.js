@@ -24,7 +24,7 @@
     zh: {
       launcher: "在线帮助",
       title: "OKPAY 在线帮助",
-      subtitle: "7×24 小时 · 通常几秒内回复",
+      subtitle: "常见问题即时解答 · 可转人工客服",
       close: "关闭",
       inputLabel: "输入您的问题",
       placeholder: "请输入您的问题，例如：忘记密码怎么办？",
@@ -53,7 +53,7 @@
     en: {
       launcher: "Help",
       title: "OKPAY Help",
-      subtitle: "24/7 · usually replies in seconds",
+      subtitle: "Instant FAQ answers · a human when you need one",
       close: "Close",
       inputLabel: "Type your question",
       placeholder: "Ask a question, e.g. I forgot my password",
