@@ -15,10 +15,13 @@ class HttpRun:
     env: dict[str, str] = field(default_factory=dict)
     workers: int = 1
     concurrency: tuple[int, ...] = (32,)
+    # Extra uvicorn options; when set, the server runs under plain uvicorn with them.
+    uvicorn_args: tuple[str, ...] = ()
 
 
 NO_CACHE = {"QA_ANSWER_CACHE_SIZE": "0"}
 NO_BATCHING = {"QA_MICRO_BATCHING": "false"}
+PURE_PYTHON_HTTP = ("--loop", "asyncio", "--http", "h11")  # without uvloop and httptools
 
 
 @dataclass(frozen=True)
@@ -55,7 +58,10 @@ FULL = Profile(
         HttpRun("no cache, no batching", NO_CACHE | NO_BATCHING, concurrency=(1, 32)),
         HttpRun("no cache, batch wait 1 ms", NO_CACHE | {"QA_BATCH_MAX_WAIT_MS": "1"}),
         HttpRun("no batching", NO_BATCHING),
+        HttpRun("no cache, h11 + asyncio", NO_CACHE, uvicorn_args=PURE_PYTHON_HTTP),
+        HttpRun("no cache, 1 encoder thread", NO_CACHE | {"QA_THREADS": "1"}),
         HttpRun("2 workers", workers=2),
         HttpRun("2 workers, no cache", NO_CACHE, workers=2),
+        HttpRun("2 workers, no cache, 1 encoder thread", NO_CACHE | {"QA_THREADS": "1"}, workers=2),
     ),
 )

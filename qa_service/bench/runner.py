@@ -39,7 +39,9 @@ def _http(
     for run in profile.http_runs:
         step(f"http: {run.name}")
         env = {"QA_EMBEDDER": settings.embedder} | run.env
-        with serve(settings.index_dir, workdir / "server", env, workers=run.workers) as srv:
+        with serve(
+            settings.index_dir, workdir / "server", env, run.workers, run.uvicorn_args
+        ) as srv:
             for q in questions[:20]:
                 srv.post(q)
             for c in run.concurrency:

@@ -66,9 +66,14 @@ def serve(
     log_dir: Path,
     env: dict[str, str] | None = None,
     workers: int = 1,
+    uvicorn_args: tuple[str, ...] = (),
     timeout: float = 180.0,
 ) -> Iterator[Server]:
-    """Run the server with ``QA_*`` overrides in ``env``; stop it on exit."""
+    """Run ``qa-service serve`` with ``QA_*`` overrides in ``env``; stop it on exit.
+
+    With ``uvicorn_args`` it runs plain uvicorn on the same app factory instead, to
+    measure server options that ``serve`` does not expose.
+    """
     port = free_port()
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("QA_")}
     full_env |= {
@@ -81,8 +86,13 @@ def serve(
     full_env |= env or {}
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"server-{port}.log"
-    cmd = [sys.executable, "-m", "qa_service.cli", "serve", "--host", "127.0.0.1"]
-    cmd += ["--port", str(port), "--workers", str(workers), "--log-level", "warning"]
+    if uvicorn_args:
+        cmd = [sys.executable, "-m", "uvicorn", "qa_service.api.main:create_app", "--factory"]
+        cmd += ["--no-access-log", *uvicorn_args]
+    else:
+        cmd = [sys.executable, "-m", "qa_service.cli", "serve"]
+    cmd += ["--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
+    cmd += ["--log-level", "warning"]
     with log_path.open("wb") as log:
         proc = subprocess.Popen(cmd, env=full_env, stdout=log, stderr=subprocess.STDOUT)
     server = Server(proc, f"http://127.0.0.1:{port}", workers, log_path)
