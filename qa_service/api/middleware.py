@@ -140,29 +140,46 @@ class BodyLimitMiddleware:
     """413 for bodies over ``max_bytes``, whether announced by Content-Length or chunked.
 
     The body is read (up to the limit) before the app runs, so the app never sees a partial
-    body and a chunked upload cannot grow past the limit in memory.
+    body and a chunked upload cannot grow past the limit in memory. An oversized body that
+    is not absurdly large is read to its end and dropped before the 413: closing a socket with
+    unread data makes the kernel send a reset, and the client would lose the answer.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, drain_bytes: int = 1 << 20) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.drain_bytes = max(drain_bytes, max_bytes)
 
-    def _too_large(self) -> Any:
-        return error_response(
+    async def _reject(self, scope: Scope, receive: Receive, send: Send, drained: bool) -> None:
+        response = error_response(
             413,
             f"request body too large: at most {self.max_bytes} bytes allowed",
-            headers={"Connection": "close"},
+            headers=None if drained else {"Connection": "close"},
             limit=self.max_bytes,
         )
+        await response(scope, receive, send)
+
+    async def _drain(self, receive: Receive, seen: int, more: bool) -> bool | None:
+        """Read and drop the rest of the body; True if it all came, None if the client left."""
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                return None
+            seen += len(message.get("body", b""))
+            more = message.get("more_body", False)
+            if seen > self.drain_bytes:
+                return not more
+        return True
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or self.max_bytes <= 0:
             await self.app(scope, receive, send)
             return
-        headers = Headers(scope=scope)
-        length = headers.get("content-length")
+        length = Headers(scope=scope).get("content-length")
         if length is not None and length.isdigit() and int(length) > self.max_bytes:
-            await self._too_large()(scope, receive, send)
+            drained = int(length) <= self.drain_bytes and await self._drain(receive, 0, True)
+            if drained is not None:
+                await self._reject(scope, receive, send, bool(drained))
             return
         chunks: list[bytes] = []
         size = 0
@@ -172,11 +189,14 @@ class BodyLimitMiddleware:
                 return
             body = message.get("body", b"")
             size += len(body)
+            more = message.get("more_body", False)
             if size > self.max_bytes:
-                await self._too_large()(scope, receive, send)
+                drained = await self._drain(receive, size, more)
+                if drained is not None:
+                    await self._reject(scope, receive, send, drained)
                 return
             chunks.append(body)
-            if not message.get("more_body", False):
+            if not more:
                 break
         replay: Message | None = {"type": "http.request", "body": b"".join(chunks)}
 
