@@ -302,11 +302,17 @@ class SQLiteStorage(Storage):
         reason = mask_pii(reason) if reason else None
         values = (created, query_id, passage_id, faq_id_of(passage_id), verdict, reason, comment)
         with self._lock:
-            cur = self._conn.execute(
-                "INSERT INTO feedback (created_at, query_id, passage_id, faq_id, verdict, reason,"
-                " comment, source) VALUES (?,?,?,?,?,?,?,?)",
-                (*values, source),
-            )
+            # A 201 promises the record is kept: this commit is synced to disk (FULL), not
+            # only handed to the OS as the query log's are (NORMAL), so a power cut keeps it.
+            self._conn.execute("PRAGMA synchronous=FULL")
+            try:
+                cur = self._conn.execute(
+                    "INSERT INTO feedback (created_at, query_id, passage_id, faq_id, verdict,"
+                    " reason, comment, source) VALUES (?,?,?,?,?,?,?,?)",
+                    (*values, source),
+                )
+            finally:
+                self._conn.execute("PRAGMA synchronous=NORMAL")
             new_id = int(cur.lastrowid or 0)
         return FeedbackRecord(new_id, *values, source)
 
