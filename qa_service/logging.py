@@ -83,10 +83,3 @@ def log_config(level: str = "info") -> dict[str, Any]:
         },
         "root": {"handlers": ["default"], "level": "WARNING"},
     }
-
-
-def configure(level: str = "info") -> None:
-    """JSON logging for command-line use outside uvicorn."""
-    import logging.config
-
-    logging.config.dictConfig(log_config(level))

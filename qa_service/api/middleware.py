@@ -110,7 +110,12 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send_with_id)
         except Exception:
             status = 500
-            log.exception("unhandled error on %s %s", scope["method"], scope["path"])
+            log.exception(
+                "unhandled error on %s %s",
+                scope["method"],
+                mask_pii(scope["path"]),
+                extra={"request_id": rid},
+            )
             if not started:
                 try:
                     await internal_error(rid)(scope, receive, send_with_id)
@@ -127,6 +132,7 @@ class RequestContextMiddleware:
                 mask_pii(scope["path"]),
                 status,
                 extra={
+                    "request_id": rid,
                     "route": route,
                     "status": status,
                     "ms": round(seconds * 1000, 2),
