@@ -66,6 +66,7 @@ class Settings(BaseSettings):
     micro_batching: bool = True
     batch_max_size: int = Field(default=64, ge=1, le=1024)
     batch_max_wait_ms: float = Field(default=0.0, ge=0.0, le=50.0)
+    search_threads: int = Field(default=1, ge=1, le=64, description="FAISS threads a query")
 
     @field_validator("cors_origins", mode="before")
     @classmethod

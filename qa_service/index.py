@@ -17,6 +17,7 @@ with ``os.replace``, so a reader resolves either the old build or the new one, n
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import time
@@ -36,9 +37,15 @@ from .text import normalise
 FORMAT_VERSION = 2  # bump whenever what a build writes or means changes
 KIND_PASSAGE, KIND_TITLE, KIND_ALT = 0, 1, 2
 KEEP_BUILDS = 3
-# Flat search is exact and fastest below this size; above it, HNSW keeps queries sub-linear.
-FLAT_MAX_VECTORS = 200_000
-HNSW_M, HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH = 32, 80, 128
+# Chosen with `qa-service bench` (README, Performance): 512-d vectors, 138 real questions,
+# single queries on 1 thread of a shared 2-core machine. Flat is exact but linear: p50 7.5 ms
+# at 100k vectors, 70 ms at 1M, so it stops at 20k (about 1.5 ms, under one encode). Above,
+# IVF with about sqrt(n) lists: at 1M, nlist=1024 and nprobe=16 gave recall@10 0.966 against
+# exact search at p50 4.8 ms, built in 43 s. HNSW (M=32, efConstruction=80) reached only 0.85
+# (efSearch=128) or 0.90 (256) there and took 13 min to build.
+FLAT_MAX_VECTORS = 20_000
+IVF_NPROBE = 16
+HNSW_M, HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH = 32, 80, 128  # older builds may be HNSW
 
 
 class IndexError_(RuntimeError):
@@ -79,16 +86,35 @@ def entry_document(e: FaqEntry) -> str:
     return "\n".join([e.question, *e.alt_questions, *e.paragraphs])
 
 
-def make_dense_index(vectors: np.ndarray) -> faiss.Index:
+def dense_index_type(n_vectors: int) -> str:
+    return "flat" if n_vectors <= FLAT_MAX_VECTORS else "ivf"
+
+
+def ivf_lists(n: int) -> int:
+    """About sqrt(n) lists (a power of two), keeping enough points per list to train on."""
+    return max(1, min(n // 39, 2 ** round(math.log2(math.sqrt(max(n, 1))))))
+
+
+def make_dense_index(vectors: np.ndarray, kind: str | None = None) -> faiss.Index:
     n, dim = vectors.shape
-    if n <= FLAT_MAX_VECTORS:
+    if (kind or dense_index_type(n)) == "flat":
         index: faiss.Index = faiss.IndexFlatIP(dim)
     else:
-        index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
-        index.hnsw.efSearch = HNSW_EF_SEARCH
+        index = faiss.IndexIVFFlat(
+            faiss.IndexFlatIP(dim), dim, ivf_lists(n), faiss.METRIC_INNER_PRODUCT
+        )
+        sample = np.random.default_rng(0).choice(n, size=min(n, 64 * index.nlist), replace=False)
+        index.train(vectors[np.sort(sample)])
+        index.nprobe = IVF_NPROBE
     index.add(vectors)
     return index
+
+
+def mmap_flag(index_type: str) -> int:
+    """Map the vectors instead of reading them, so server workers share one copy in the page
+    cache and start at once. IVF maps its lists, Flat and HNSW their storage. A mapped index
+    is read-only: never ``add`` to it (faiss aborts the process)."""
+    return faiss.IO_FLAG_MMAP if index_type == "ivf" else faiss.IO_FLAG_MMAP_IFC
 
 
 def resolve_build(index_dir: Path) -> Path:
@@ -211,7 +237,7 @@ def build_index(
             "vector_count": len(texts),
             "negative_count": len(corpus.negatives),
             "matcher": matcher is not None,
-            "index_type": "flat" if len(texts) <= FLAT_MAX_VECTORS else "hnsw",
+            "index_type": dense_index_type(len(texts)),
             "corpus_sha256": corpus.sha256,
             "corpus_files": [str(f) for f in corpus.files],
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -261,7 +287,9 @@ def load_index(index_dir: Path, expected_embedder: str | None = None) -> IndexDa
                 f"but the service is configured for {expected_embedder!r}"
             )
         table = json.loads((path / "table.json").read_text("utf-8"))
-        dense = faiss.read_index(str(path / "dense.faiss"))
+        dense = faiss.read_index(
+            str(path / "dense.faiss"), mmap_flag(manifest.get("index_type", "flat"))
+        )
         lexical = LexicalIndex.load(path / "bm25", len(table["entries"]))
         matcher = Matcher.load(path / "matcher.npz") if (path / "matcher.npz").exists() else None
         negatives = np.load(path / "negatives.npy") if (path / "negatives.npy").exists() else None
@@ -277,6 +305,8 @@ def load_index(index_dir: Path, expected_embedder: str | None = None) -> IndexDa
             )
         if isinstance(dense, faiss.IndexHNSWFlat):
             dense.hnsw.efSearch = HNSW_EF_SEARCH
+        elif isinstance(dense, faiss.IndexIVF):
+            dense.nprobe = IVF_NPROBE
         return IndexData(
             path=path,
             manifest=manifest,

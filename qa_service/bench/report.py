@@ -225,7 +225,8 @@ def render_markdown(r: dict) -> str:
         if s.get("mmap"):
             mm = s["mmap"]
             lines += [
-                f"### {mm['workers']} workers sharing one index file ({mm['index_mb']} MB)",
+                f"### {mm['workers']} workers sharing one {mm['index_type']} index file "
+                f"({mm['index_mb']} MB)",
                 "",
             ]
             lines += _table(

@@ -8,7 +8,6 @@ Recall@k is measured against exact (Flat) search over the same vectors.
 from __future__ import annotations
 
 import json
-import math
 import subprocess
 import sys
 import time
@@ -66,11 +65,6 @@ def _file_mb(index: faiss.Index, path: Path) -> float:
     return round(path.stat().st_size / 1e6, 1)
 
 
-def ivf_lists(n: int) -> int:
-    """About sqrt(n) lists (a power of two), with enough points per list to train."""
-    return max(1, min(n // 39, 2 ** round(math.log2(math.sqrt(n)))))
-
-
 def _bench_flat(x: np.ndarray, q: np.ndarray, plan: ScalePlan, path: Path) -> tuple:
     start = time.perf_counter()
     flat = faiss.IndexFlatIP(x.shape[1])
@@ -91,7 +85,7 @@ def _bench_flat(x: np.ndarray, q: np.ndarray, plan: ScalePlan, path: Path) -> tu
     return flat, truth, row
 
 
-def _bench_hnsw(x, q, truth, plan: ScalePlan, path: Path, progress: Progress) -> tuple:
+def _bench_hnsw(x, q, truth, plan: ScalePlan, path: Path, progress: Progress) -> list[dict]:
     m, efc = qa_index.HNSW_M, qa_index.HNSW_EF_CONSTRUCTION
     hnsw = faiss.IndexHNSWFlat(x.shape[1], m, faiss.METRIC_INNER_PRODUCT)
     hnsw.hnsw.efConstruction = efc
@@ -118,32 +112,24 @@ def _bench_hnsw(x, q, truth, plan: ScalePlan, path: Path, progress: Progress) ->
                 "search_service_k": _latency(hnsw, q, min(len(x), DENSE_CANDIDATES), 1),
             }
         )
-    hnsw.hnsw.efSearch = qa_index.HNSW_EF_SEARCH
-    return hnsw, rows
+    (path / "hnsw.faiss").unlink()
+    return rows
 
 
-def _bench_ivf(x, q, truth, plan: ScalePlan, path: Path) -> list[dict]:
-    nlist = ivf_lists(len(x))
-    quantizer = faiss.IndexFlatIP(x.shape[1])
-    ivf = faiss.IndexIVFFlat(quantizer, x.shape[1], nlist, faiss.METRIC_INNER_PRODUCT)
-    ivf.cp.niter = 10
-    rng = np.random.default_rng(1)
-    sample = x[rng.choice(len(x), size=min(len(x), 40 * nlist), replace=False)]
+def _bench_ivf(x, q, truth, plan: ScalePlan, path: Path) -> tuple:
     start = time.perf_counter()
-    ivf.train(sample)
-    ivf.add(x)
+    ivf = qa_index.make_dense_index(x, "ivf")  # exactly what an index build makes
     build_s = time.perf_counter() - start
     size_mb = _file_mb(ivf, path / "ivf.faiss")
-    (path / "ivf.faiss").unlink()
     rows = []
-    for nprobe in plan.nprobe:
-        if nprobe > nlist:
+    for nprobe in sorted(set(plan.nprobe) | {qa_index.IVF_NPROBE}):
+        if nprobe > ivf.nlist:
             continue
         ivf.nprobe = nprobe
         rows.append(
             {
                 "type": "ivf",
-                "params": {"nlist": nlist, "nprobe": nprobe},
+                "params": {"nlist": ivf.nlist, "nprobe": nprobe},
                 "build_s": round(build_s, 3),
                 "size_mb": size_mb,
                 "recall_at_k": _recall(ivf, q, truth, plan.k),
@@ -152,7 +138,8 @@ def _bench_ivf(x, q, truth, plan: ScalePlan, path: Path) -> list[dict]:
                 "search_service_k": _latency(ivf, q, min(len(x), DENSE_CANDIDATES), 1),
             }
         )
-    return rows
+    ivf.nprobe = qa_index.IVF_NPROBE
+    return ivf, rows
 
 
 def _end_to_end(embedder: Embedder, texts: Sequence[str], index: faiss.Index) -> dict:
@@ -170,14 +157,21 @@ def _end_to_end(embedder: Embedder, texts: Sequence[str], index: faiss.Index) ->
     return summarize(durations)
 
 
-def mmap_check(index_path: Path, queries: np.ndarray, workers: int, workdir: Path) -> dict:
+def mmap_check(
+    index_path: Path, index_type: str, queries: np.ndarray, workers: int, workdir: Path
+) -> dict:
     """RSS and PSS of ``workers`` processes serving one index file, mapped or read."""
     qfile = workdir / "queries.npy"
     np.save(qfile, queries)
-    out = {"index_mb": round(index_path.stat().st_size / 1e6, 1), "workers": workers}
+    out = {
+        "index_type": index_type,
+        "index_mb": round(index_path.stat().st_size / 1e6, 1),
+        "workers": workers,
+    }
     for mode in ("read", "mmap"):
+        flags = qa_index.mmap_flag(index_type) if mode == "mmap" else 0
         cmd = [sys.executable, "-m", "qa_service.bench.mmapcheck", str(index_path), str(qfile)]
-        cmd += ["--mmap"] if mode == "mmap" else []
+        cmd += ["--flags", str(flags)]
         procs = [
             subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
             for _ in range(workers)
@@ -198,10 +192,11 @@ def mmap_check(index_path: Path, queries: np.ndarray, workers: int, workdir: Pat
 
 
 def auto_choice(n: int) -> dict:
-    """What qa_service.index picks for ``n`` vectors."""
-    if n <= qa_index.FLAT_MAX_VECTORS:
-        return {"type": "flat", "params": {}}
-    return {"type": "hnsw", "params": {"efSearch": qa_index.HNSW_EF_SEARCH}}
+    """What qa_service.index builds for ``n`` vectors."""
+    kind = qa_index.dense_index_type(n)
+    if kind == "flat":
+        return {"type": kind, "params": {}}
+    return {"type": kind, "params": {"nlist": qa_index.ivf_lists(n), "nprobe": qa_index.IVF_NPROBE}}
 
 
 def bench_scale(
@@ -229,24 +224,24 @@ def bench_scale(
         if choice["type"] != "flat":
             flat = None  # 4 bytes x dim per vector; free it before the next index
         progress(f"{n:,} vectors: hnsw")
-        hnsw, hnsw_rows = _bench_hnsw(x, queries, truth, plan, workdir, progress)
-        rows += hnsw_rows
+        rows += _bench_hnsw(x, queries, truth, plan, workdir, progress)
         progress(f"{n:,} vectors: ivf")
-        rows += _bench_ivf(x, queries, truth, plan, workdir)
-        chosen = flat if choice["type"] == "flat" else hnsw
+        ivf, ivf_rows = _bench_ivf(x, queries, truth, plan, workdir)
+        rows += ivf_rows
+        chosen = flat if choice["type"] == "flat" else ivf
         match = next(
-            r
-            for r in rows
-            if r["type"] == choice["type"]
-            and r["params"].get("efSearch") == choice["params"].get("efSearch")
+            r for r in rows if r["type"] == choice["type"] and r["params"] == choice["params"]
         )
         progress(f"{n:,} vectors: end to end")
         e2e = _end_to_end(embedder, query_texts, chosen)
         if n == max(plan.sizes) and plan.mmap_workers:
             progress(f"{n:,} vectors: memory-mapped workers")
-            mmap = mmap_check(workdir / "hnsw.faiss", queries, plan.mmap_workers, workdir)
-        (workdir / "hnsw.faiss").unlink(missing_ok=True)
-        del flat, hnsw, chosen, x
+            path = workdir / f"{choice['type']}.faiss"
+            faiss.write_index(chosen, str(path))
+            mmap = mmap_check(path, choice["type"], queries, plan.mmap_workers, workdir)
+        for f in workdir.glob("*.faiss"):
+            f.unlink()
+        del flat, ivf, chosen, x
         sizes.append(
             {
                 "vectors": n,
@@ -272,6 +267,7 @@ def bench_scale(
         "mmap": mmap,
         "index_constants": {
             "FLAT_MAX_VECTORS": qa_index.FLAT_MAX_VECTORS,
+            "IVF_NPROBE": qa_index.IVF_NPROBE,
             "HNSW_M": qa_index.HNSW_M,
             "HNSW_EF_CONSTRUCTION": qa_index.HNSW_EF_CONSTRUCTION,
             "HNSW_EF_SEARCH": qa_index.HNSW_EF_SEARCH,
