@@ -34,8 +34,9 @@ def _http(
     workdir: Path,
     load_tool: str,
     step: Step,
-) -> list[dict]:
-    runs = []
+    runs: list[dict],
+    saved: Callable[[], None],
+) -> None:
     for run in profile.http_runs:
         step(f"http: {run.name}")
         env = {"QA_EMBEDDER": settings.embedder} | run.env
@@ -52,7 +53,12 @@ def _http(
                     {"config": run.name, "env": run.env, "workers": run.workers, **result}
                     | {"memory": srv.memory()}
                 )
-    return runs
+                saved()
+
+
+def _save(path: Path, results: dict) -> None:
+    """Written after each section too, so a run stopped midway still leaves its figures."""
+    path.write_text(json.dumps(results, indent=2, ensure_ascii=False), "utf-8")
 
 
 def _vectors(service: QAService, questions: list[str]) -> tuple:
@@ -124,14 +130,27 @@ def _run(
     results["index"] = service.load(settings.index_dir)
     results["encoder"] = bench_encoder(raw_embedder(service), questions, profile.ask_calls)
     results["ask"] = bench_ask(service, questions, profile.ask_calls)
+    partial = out / "results.partial.json"
+    _save(partial, results)
 
     if "http" not in skip:
-        results["http"] = _http(settings, profile, questions, work, load_tool, step)
+        results["http"] = []
+        _http(
+            settings,
+            profile,
+            questions,
+            work,
+            load_tool,
+            step,
+            results["http"],
+            lambda: _save(partial, results),
+        )
     if "build" not in skip:
         step(f"build: {profile.build_passages} passages")
         results["build"] = bench_build(
             settings.corpus, work, raw_embedder(service), profile.build_passages
         )
+        _save(partial, results)
     if "scale" not in skip:
         anchors, queries, query_texts = _vectors(service, questions)
         results["scale"] = bench_scale(
@@ -142,6 +161,7 @@ def _run(
             profile.scale,
             work / "scale",
             progress=lambda msg: step(f"scale: {msg}"),
+            on_size=lambda scale: _save(partial, results | {"scale": scale}),
         )
         results["scale"]["plan"] = asdict(profile.scale)
 
@@ -149,6 +169,7 @@ def _run(
     results["seconds"] = round(time.time() - started, 1)
     results["load_avg_1m_end"] = load_average()
     results["targets"] = evaluate_targets(results)
-    (out / "results.json").write_text(json.dumps(results, indent=2, ensure_ascii=False), "utf-8")
+    _save(out / "results.json", results)
     (out / "report.md").write_text(render_markdown(results), "utf-8")
+    partial.unlink(missing_ok=True)
     return results

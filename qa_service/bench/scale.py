@@ -207,6 +207,7 @@ def bench_scale(
     plan: ScalePlan,
     workdir: Path,
     progress: Progress = lambda _msg: None,
+    on_size: Callable[[dict], None] = lambda _partial: None,
 ) -> dict:
     workdir.mkdir(parents=True, exist_ok=True)
     model = VectorModel(anchors)
@@ -261,8 +262,13 @@ def bench_scale(
                 "load_avg_1m": load_average(),
             }
         )
+        on_size(_summary(model, sizes, mmap))
+    return _summary(model, sizes, mmap)
+
+
+def _summary(model: VectorModel, sizes: list[dict], mmap: dict | None) -> dict:
     return {
-        "vector_model": {"anchors": len(anchors), "rank": len(model.scales)},
+        "vector_model": {"anchors": len(model.anchors), "rank": len(model.scales)},
         "sizes": sizes,
         "mmap": mmap,
         "index_constants": {
