@@ -23,6 +23,7 @@ def shots_arg(value: str) -> int | None:
 
 def register(sub: argparse._SubParsersAction) -> None:
     from ..evaluation.banking77 import DEFAULT_DATA
+    from ..tuning import TuneConfig
 
     p = sub.add_parser(
         "benchmark",
@@ -61,6 +62,21 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="evaluate over HTTP a service that serves OUT/index (see --prepare-only)",
     )
     p.add_argument(
+        "--serve",
+        action="store_true",
+        help="start qa-service serve on a free local port and evaluate over HTTP through it",
+    )
+    p.add_argument(
+        "--tune",
+        action="store_true",
+        help="first fine-tune a model on the shots (qa-service tune); 'tuned' in --embedder "
+        "names it (default --embedder: tuned)",
+    )
+    p.add_argument("--tune-epochs", type=float, default=TuneConfig.epochs, metavar="N")
+    p.add_argument("--tune-max-seconds", type=float, metavar="S", help="CPU-time bound")
+    p.add_argument("--tune-base", default=TuneConfig.base, metavar="MODEL")
+    p.add_argument("--tune-seed", type=int, default=TuneConfig.seed, metavar="N")
+    p.add_argument(
         "--prepare-only",
         action="store_true",
         help="build corpus, index and calibration, then print how to serve them",
@@ -78,6 +94,28 @@ def run(args: argparse.Namespace) -> int:
             "qa-service benchmark: --holdout-every must be 0 (none) or 2 or more", file=sys.stderr
         )
         return 2
+    if args.serve and (args.url or args.prepare_only):
+        print("qa-service benchmark: --serve excludes --url and --prepare-only", file=sys.stderr)
+        return 2
+    tune = None
+    if args.tune:
+        from ..embedders.ensemble import split_spec
+        from ..tuning import TUNED, TuneConfig
+
+        args.embedder = args.embedder or TUNED
+        if TUNED not in [name for name, _ in split_spec(args.embedder)]:
+            print(
+                f"qa-service benchmark: with --tune, --embedder must name '{TUNED}', "
+                f"e.g. {TUNED}+use-multilingual",
+                file=sys.stderr,
+            )
+            return 2
+        tune = TuneConfig(
+            base=args.tune_base,
+            epochs=args.tune_epochs,
+            max_seconds=args.tune_max_seconds,
+            seed=args.tune_seed,
+        )
     config = BenchmarkConfig(
         data=args.data,
         shots=args.shots,
@@ -96,6 +134,8 @@ def run(args: argparse.Namespace) -> int:
             url=args.url,
             prepare_only=args.prepare_only,
             progress=progress_bar,
+            tune=tune,
+            serve=args.serve,
         )
     except EvalError as exc:
         print(f"qa-service benchmark: {exc}", file=sys.stderr)

@@ -20,9 +20,11 @@ import random
 import re
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from ..tuning import TuneConfig, resolve_tuned
 from .dataset import LabelledQuestion
 
 DEFAULT_DATA = Path("../shared/data/banking77")
@@ -202,10 +204,15 @@ def run(
     url: str | None = None,
     prepare_only: bool = False,
     progress: Callable[[str], Callable[[int, int], None] | None] = lambda _: None,
+    tune: TuneConfig | None = None,
+    serve: bool = False,
 ) -> dict:
     """Build the corpus, index and calibration in ``out``, then evaluate the test questions.
 
-    With ``url`` the questions go to a running service, which must serve ``out/index``.
+    With ``url`` the questions go to a running service, which must serve ``out/index``; with
+    ``serve`` a ``qa-service serve`` process is started on a free local port for them. With
+    ``tune`` a model is first fine-tuned on the shots (``out/model``) and stands for ``tuned``
+    in the embedder spec.
     Returns the summary also written to ``out/benchmark.json``.
     """
     from ..embedders import load_embedder
@@ -219,6 +226,11 @@ def run(
     bench = build(config)
     corpus_dir = out / "corpus"
     write_corpus(bench, corpus_dir)
+    tune_info = None
+    if tune is not None:
+        tune_info = _tune_on_shots(corpus_dir, out / "model", tune, progress)
+        spec = resolve_tuned(settings.embedder, out / "model")
+        settings = settings.model_copy(update={"embedder": spec})
     embedder = load_embedder(settings.embedder, settings.threads)
     built = build_index(corpus_dir, out / "index", embedder, progress=progress("embedding"))
     settings = settings.model_copy(update={"index_dir": out / "index", "corpus": corpus_dir})
@@ -259,10 +271,21 @@ def run(
         "corpus_sha256": built.manifest["corpus_sha256"],
         "calibration": cal_info,
     }
+    if tune_info is not None:
+        summary["tuning"] = tune_info
     if prepare_only:
         (out / "benchmark.json").write_text(json.dumps(summary, indent=2) + "\n", "utf-8")
         return summary
-    if client is None:
+    stack = ExitStack()
+    if serve:
+        from ..bench.server import serve as serve_index
+
+        env = {"QA_EMBEDDER": settings.embedder, "QA_THREADS": str(settings.threads)}
+        if settings.calibration_file:
+            env["QA_CALIBRATION_FILE"] = str(settings.calibration_file)
+        server = stack.enter_context(serve_index(out / "index", out / "server", env))
+        client = HttpClient(server.url)
+    elif client is None:
         client = InProcessClient(service)
     meta = {
         "name": config.label,
@@ -274,7 +297,8 @@ def run(
         "thresholds": thresholds_of(service.calibration),
         "date": time.strftime("%Y-%m-%d %H:%M:%S"),
     }
-    records = evaluate(client, bench.test, progress("evaluating"))
+    with stack:
+        records = evaluate(client, bench.test, progress("evaluating"))
     metrics, _ = write_evaluation(out, records, meta)
     summary["metrics"] = metrics["overall"]
     summary["by_group"] = {
@@ -282,3 +306,19 @@ def run(
     }
     (out / "benchmark.json").write_text(json.dumps(summary, indent=2) + "\n", "utf-8")
     return summary
+
+
+def _tune_on_shots(corpus_dir: Path, model_dir: Path, config: TuneConfig, progress) -> dict:
+    """Fine-tune on the shots (or reuse a model tuned on the same shots with the same config)."""
+    from ..tuning import corpus_groups, previous_tuning, tune
+
+    groups = corpus_groups(corpus_dir)
+    info = previous_tuning(groups, model_dir, config)
+    if info is None:
+        tune(groups, model_dir, config, progress("tuning"))
+        info = json.loads((model_dir / "tune.json").read_text("utf-8"))
+        info["reused"] = False
+    else:
+        info["reused"] = True
+    info.pop("loss_curve", None)
+    return {"model": str(model_dir), **info}
