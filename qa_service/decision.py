@@ -36,6 +36,7 @@ class Calibration:
     ambiguity_margin: float = 0.0
     min_top: float = 0.0  # below this raw score an escalation is labelled out_of_scope
     reject_wins: bool = True  # escalate when the "not covered" examples beat every entry
+    reject_confidence: float = 0.05  # share of such escalations whose top answer was right
     features: list[str] = field(default_factory=lambda: list(FEATURES))
     coef: list[float] = field(default_factory=lambda: [12.0, 6.0, 0.0, 0.0, 0.0])
     intercept: float = -7.0
@@ -84,7 +85,7 @@ class Decider:
         conf = cal.confidence(feats)
         if cal.reject_wins and feats.get("reject_gap", -1.0) > 0:
             # Closer to a question the FAQ is known not to answer than to any entry.
-            return Decision(True, "out_of_scope", min(conf, cal.answer_threshold))
+            return Decision(True, "out_of_scope", min(conf, cal.reject_confidence))
         if conf < cal.answer_threshold:
             # Far from every entry reads as "not in the FAQ" rather than "unsure".
             far = feats.get("top", 0.0) < cal.min_top

@@ -151,16 +151,24 @@ def calibrate(
     k = max(2, min(folds, int(np.bincount(labels).min()) if labels.size else 2))
     cv_answered = np.zeros(len(questions), dtype=bool)
     for train, test in StratifiedKFold(k, shuffle=True, random_state=seed).split(x, labels):
-        model = _fit_model(x[train], obs.correct[train], c)
+        free = train[~obs.forced[train]]
+        model = _fit_model(x[free], obs.correct[free], c)
         conf = model.predict_proba(x)[:, 1]
         t, m = _pick(conf, obs, train, target_precision)
         cv_answered[test] = ((conf >= t) & (obs.margin >= m) & ~obs.forced)[test]
     cv = decision_figures(cv_answered, obs)
     everything = np.arange(len(questions))
-    model = _fit_model(x, obs.correct, c)
+    # The confidence model learns only from questions the hard rules leave open; a rule's own
+    # confidence is the share of its escalations whose top answer was right anyway.
+    free = everything[~obs.forced]
+    model = _fit_model(x[free], obs.correct[free], c)
     conf = model.predict_proba(x)[:, 1]
     t, m = _pick(conf, obs, everything, target_precision)
     cal = _calibration(model, t, m, obs, everything, list(features))
+    rejected = obs.forced & (obs.top > 0)
+    cal.reject_confidence = round(
+        float((obs.correct[rejected].sum() + 1) / (rejected.sum() + 2)), 4
+    )
     fitted = decision_figures(_answered_by(cal, obs), obs)
     cal.info = {
         "fitted_on": len(questions),
