@@ -40,7 +40,9 @@ class Settings(BaseSettings):
 
     # Model
     embedder: str = DEFAULT_EMBEDDER
-    threads: int = Field(default=2, ge=1, le=64)
+    # Encoder (BLAS) threads. One measured far faster than two on a busy 2-core host, alone
+    # and in batches; requests and workers supply the parallelism (README, Performance).
+    threads: int = Field(default=1, ge=1, le=64)
 
     # Decision; None means "take it from the calibration file".
     answer_threshold: float | None = Field(default=None, ge=0.0, le=1.0)

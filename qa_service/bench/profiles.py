@@ -33,6 +33,7 @@ class Profile:
     build_passages: int
     scale: ScalePlan
     http_runs: tuple[HttpRun, ...]
+    encoder_threads: tuple[int, ...] = ()  # also time the raw encoder with these BLAS threads
 
 
 QUICK = Profile(
@@ -52,16 +53,15 @@ FULL = Profile(
     warmup_seconds=3,
     build_passages=1000,
     scale=ScalePlan(),
+    encoder_threads=(1, 2),
     http_runs=(
         HttpRun("default", concurrency=(1, 32)),
         HttpRun("no cache", NO_CACHE, concurrency=(1, 32)),
         HttpRun("no cache, no batching", NO_CACHE | NO_BATCHING, concurrency=(1, 32)),
         HttpRun("no cache, batch wait 1 ms", NO_CACHE | {"QA_BATCH_MAX_WAIT_MS": "1"}),
-        HttpRun("no batching", NO_BATCHING),
         HttpRun("no cache, h11 + asyncio", NO_CACHE, uvicorn_args=PURE_PYTHON_HTTP),
-        HttpRun("no cache, 1 encoder thread", NO_CACHE | {"QA_THREADS": "1"}),
+        HttpRun("no cache, 2 encoder threads", NO_CACHE | {"QA_THREADS": "2"}, concurrency=(1, 32)),
         HttpRun("2 workers", workers=2),
         HttpRun("2 workers, no cache", NO_CACHE, workers=2),
-        HttpRun("2 workers, no cache, 1 encoder thread", NO_CACHE | {"QA_THREADS": "1"}, workers=2),
     ),
 )

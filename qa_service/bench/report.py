@@ -127,6 +127,26 @@ def render_markdown(r: dict) -> str:
         f"Raw encoder in batches of 32: {enc['batch32_questions_per_s']:.0f} questions/s.",
         "",
     ]
+    if r.get("encoder_by_threads"):
+        lines += _table(
+            [
+                "encoder threads",
+                "1 question p50 ms",
+                "p99 ms",
+                "batches of 32, questions/s",
+                "load avg",
+            ],
+            [
+                [
+                    t,
+                    e["single"]["p50_ms"],
+                    e["single"]["p99_ms"],
+                    f"{e['batch32_questions_per_s']:.0f}",
+                    e["load_avg_1m"],
+                ]
+                for t, e in r["encoder_by_threads"].items()
+            ],
+        )
     if r.get("http"):
         lines += ["## HTTP", ""]
         rows = []

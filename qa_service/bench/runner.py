@@ -10,6 +10,7 @@ from dataclasses import asdict, replace
 from pathlib import Path
 
 from ..config import Settings
+from ..embedders import load_embedder
 from ..index import resolve_build
 from ..service import QAService
 from ..text import normalise
@@ -130,6 +131,10 @@ def _run(
     results["index"] = service.load(settings.index_dir)
     results["encoder"] = bench_encoder(raw_embedder(service), questions, profile.ask_calls)
     results["ask"] = bench_ask(service, questions, profile.ask_calls)
+    results["encoder_by_threads"] = {
+        str(t): bench_encoder(load_embedder(settings.embedder, t), questions, profile.ask_calls)
+        for t in profile.encoder_threads
+    }
     partial = out / "results.partial.json"
     _save(partial, results)
 
