@@ -38,11 +38,11 @@ FORMAT_VERSION = 2  # bump whenever what a build writes or means changes
 KIND_PASSAGE, KIND_TITLE, KIND_ALT = 0, 1, 2
 KEEP_BUILDS = 3
 # Chosen with `qa-service bench` (README, Performance): 512-d vectors, 138 real questions,
-# single queries on 1 thread of a shared 2-core machine. Flat is exact but linear: p50 7.5 ms
-# at 100k vectors, 70 ms at 1M, so it stops at 20k (about 1.5 ms, under one encode). Above,
-# IVF with about sqrt(n) lists: at 1M, nlist=1024 and nprobe=16 gave recall@10 0.966 against
-# exact search at p50 4.8 ms, built in 43 s. HNSW (M=32, efConstruction=80) reached only 0.85
-# (efSearch=128) or 0.90 (256) there and took 13 min to build.
+# single queries on 1 thread of a shared 2-core machine. Flat is exact but linear: p50 10.8 ms
+# at 100k vectors, 82 ms at 1M, so it stops at 20k (about 2 ms, near one encode). Above, IVF
+# with about sqrt(n) lists: at 1M, nlist=1024 and nprobe=16 gave recall@10 0.970 against
+# exact search at p50 1.8 ms, built in 25 s. HNSW (M=32, efConstruction=80) reached only 0.85
+# (efSearch=128) or 0.91 (256) there and took 442 s to build.
 FLAT_MAX_VECTORS = 20_000
 IVF_NPROBE = 16
 HNSW_M, HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH = 32, 80, 128  # older builds may be HNSW

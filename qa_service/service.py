@@ -116,7 +116,7 @@ class QAService:
         )
         self.cache = RetrievalCache(self.settings.answer_cache_size)
         # Splitting one query's search over threads measured slower on a busy 2-core host
-        # (Flat, 100k vectors: 7.5 ms on 1 thread, 40 ms on 2; README, Performance).
+        # (Flat, 100k vectors: 10.8 ms on 1 thread, 40 ms on 2; README, Performance).
         faiss.omp_set_num_threads(self.settings.search_threads)
         self.calibration = calibration or Calibration.load(self.settings.calibration_file)
         if self.settings.answer_threshold is not None:
