@@ -23,7 +23,7 @@ def shots_arg(value: str) -> int | None:
 
 def register(sub: argparse._SubParsersAction) -> None:
     from ..evaluation.banking77 import DEFAULT_DATA
-    from ..tuning import TuneConfig
+    from ..tuning import LOSSES, TuneConfig
 
     p = sub.add_parser(
         "benchmark",
@@ -76,6 +76,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--tune-max-seconds", type=float, metavar="S", help="CPU-time bound")
     p.add_argument("--tune-base", default=TuneConfig.base, metavar="MODEL")
     p.add_argument("--tune-seed", type=int, default=TuneConfig.seed, metavar="N")
+    p.add_argument("--tune-learning-rate", type=float, default=TuneConfig.learning_rate)
+    p.add_argument("--tune-loss", choices=LOSSES, default=TuneConfig.loss)
     p.add_argument(
         "--prepare-only",
         action="store_true",
@@ -115,6 +117,8 @@ def run(args: argparse.Namespace) -> int:
             epochs=args.tune_epochs,
             max_seconds=args.tune_max_seconds,
             seed=args.tune_seed,
+            learning_rate=args.tune_learning_rate,
+            loss=args.tune_loss,
         )
     config = BenchmarkConfig(
         data=args.data,
