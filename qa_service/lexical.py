@@ -52,10 +52,16 @@ def query_terms(text: str) -> tuple[str, ...]:
     return toks + joined
 
 
+@lru_cache(maxsize=65536)
+def _pinyin(word: str) -> str:
+    # Words repeat across documents; pypinyin is the slow part of a lexical build.
+    return "".join(lazy_pinyin(word))
+
+
 def document_terms(text: str) -> tuple[str, ...]:
     """Document tokens, plus the toneless pinyin of each Chinese word of two or more characters."""
-    toks = tokenize(text)
-    pinyin = tuple("".join(lazy_pinyin(t)) for t in toks if len(t) > 1 and _CJK_RUN.fullmatch(t))
+    toks = tokenize.__wrapped__(text)  # documents are unique: keep the query cache for queries
+    pinyin = tuple(_pinyin(t) for t in toks if len(t) > 1 and _CJK_RUN.fullmatch(t))
     return toks + pinyin
 
 
@@ -69,10 +75,15 @@ class LexicalIndex:
 
     @classmethod
     def build(cls, docs: Sequence[str]) -> LexicalIndex:
-        tokens = [list(document_terms(d)) or ["\u0000"] for d in docs]
+        return cls.from_terms([document_terms(d) for d in docs])
+
+    @classmethod
+    def from_terms(cls, terms: Sequence[Sequence[str]]) -> LexicalIndex:
+        """BM25 over documents already split by ``document_terms``."""
+        tokens = [list(t) or ["\u0000"] for t in terms]
         model = bm25s.BM25(k1=1.2, b=0.75)
         model.index(tokens, show_progress=False)
-        return cls(model, len(docs))
+        return cls(model, len(terms))
 
     def scores(self, query: str) -> np.ndarray:
         toks = [t for t in query_terms(query) if t in self._vocab]

@@ -18,7 +18,7 @@ SEED = ROOT.parent / "shared" / "seeds" / "okpay_faq_article.zh.txt"
 
 @pytest.fixture(scope="session")
 def embedder() -> Embedder:
-    return load_embedder("use-multilingual")
+    return load_embedder("use-multilingual", threads=1)  # the service default (QA_THREADS)
 
 
 @pytest.fixture(scope="session")

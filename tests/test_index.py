@@ -1,13 +1,23 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from qa_service.embedders import Embedder
-from qa_service.index import IndexError_, build_index, index_status, load_index, resolve_build
+from qa_service.index import (
+    IndexError_,
+    build_index,
+    encode_texts,
+    encode_workers,
+    index_status,
+    load_index,
+    resolve_build,
+)
 
 from .conftest import CORPUS
 
@@ -105,3 +115,30 @@ def test_load_refuses_missing_corrupt_and_foreign(
     (built.path / "manifest.json").write_text(json.dumps(m))
     with pytest.raises(IndexError_, match="format 999"):
         load_index(idx_dir)
+
+
+def test_parallel_encoding_equals_one_batch(embedder: Embedder) -> None:
+    from qa_service.corpus import load_corpus
+
+    corpus = load_corpus(CORPUS)
+    texts = [p.text for p in corpus.passages]
+    texts += [q for e in corpus.entries for q in (e.question, *e.alt_questions)]
+    # The packaged encoder shares its model across threads; small batches make several jobs.
+    assert encode_workers(embedder) == len(os.sched_getaffinity(0))
+    seen: list[int] = []
+    parallel = encode_texts(embedder, texts, batch_size=16, progress=lambda n, _: seen.append(n))
+    serial = embedder.encode_passages(texts)
+    np.testing.assert_allclose(parallel, serial, atol=1e-5)
+    assert seen == sorted(seen) and seen[-1] == len(texts)
+
+
+def test_matcher_skipped_above_its_entry_limit(
+    tmp_path: Path, embedder: Embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import qa_service.index as index_module
+
+    monkeypatch.setattr(index_module, "MATCHER_MAX_ENTRIES", 5)
+    built = build_index(CORPUS, tmp_path / "index", embedder)
+    assert built.manifest["entry_count"] > 5 and built.manifest["matcher"] is False
+    data = load_index(tmp_path / "index")
+    assert data.matcher is None and data.lexical.n_docs == built.manifest["entry_count"]

@@ -25,3 +25,11 @@ def test_bm25_ranks_and_english_gets_no_signal(tmp_path) -> None:
     lex.save(tmp_path / "bm25")
     again = LexicalIndex.load(tmp_path / "bm25", 3)
     assert np.allclose(again.scores("冻结"), lex.scores("冻结"))
+
+
+def test_index_from_terms_scores_like_one_built_from_text() -> None:
+    docs = ["忘记密码怎么重置", "提现手续费是多少", "账户被冻结了"]
+    from_text = LexicalIndex.build(docs)
+    from_terms = LexicalIndex.from_terms([document_terms(d) for d in docs])
+    for q in ("密码", "mima", "手续费", "冻结"):
+        np.testing.assert_array_equal(from_text.scores(q), from_terms.scores(q))

@@ -22,7 +22,7 @@ def shots_arg(value: str) -> int | None:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from ..evaluation.banking77 import DEFAULT_DATA
+    from ..evaluation.banking77 import DEFAULT_DATA, SPLITS
     from ..tuning import LOSSES, TuneConfig
 
     p = sub.add_parser(
@@ -56,6 +56,16 @@ def register(sub: argparse._SubParsersAction) -> None:
         "calibration",
     )
     p.add_argument("--target-precision", type=float, default=0.95)
+    p.add_argument(
+        "--split",
+        choices=SPLITS,
+        default="test",
+        help="questions to score: test.csv, or 'validation' (train questions that are neither "
+        "shots nor calibration ones) to choose settings on",
+    )
+    p.add_argument(
+        "--validate-per-intent", type=int, default=30, help="validation questions per intent"
+    )
     p.add_argument("--embedder", help="embedder spec (QA_EMBEDDER), e.g. use-multilingual")
     p.add_argument(
         "--url",
@@ -129,6 +139,8 @@ def run(args: argparse.Namespace) -> int:
         test_per_intent=args.test_per_intent,
         calibrate_per_intent=args.calibrate_per_intent,
         target_precision=args.target_precision,
+        split=args.split,
+        validate_per_intent=args.validate_per_intent,
     )
     try:
         summary = run_banking77(
@@ -152,7 +164,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"then: qa-service benchmark banking77 ... --out {args.out} --url http://HOST:PORT")
         return 0
     m = summary["metrics"]
-    parts = [f"{summary['label']}: {summary['test_questions']} test questions"]
+    parts = [f"{summary['label']}: {summary['test_questions']} questions"]
     for key in ("top1", "decision_accuracy", "answered_precision", "coverage"):
         parts.append(f"{key} {m[key]:.3f}" if m.get(key) is not None else f"{key} –")
     if summary["intents_held_out"]:

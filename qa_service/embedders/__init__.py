@@ -22,7 +22,7 @@ SPECS = (
 )
 
 
-def load_embedder(spec: str, threads: int = 2) -> Embedder:
+def load_embedder(spec: str, threads: int = 1) -> Embedder:
     spec = spec.strip()
     if "+" in spec:
         from .ensemble import load_ensemble

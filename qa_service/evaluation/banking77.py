@@ -28,6 +28,7 @@ from ..tuning import TuneConfig, resolve_tuned
 from .dataset import LabelledQuestion
 
 DEFAULT_DATA = Path("../shared/data/banking77")
+SPLITS = ("test", "validation")
 _NOT_ID = re.compile(r"[^A-Za-z0-9_.-]")
 _ACRONYMS = {"atm": "ATM", "pin": "PIN"}
 
@@ -53,12 +54,17 @@ class BenchmarkConfig:
     test_per_intent: int | None = None  # only the first N test questions per intent
     calibrate_per_intent: int = 10  # train questions, not shots, to calibrate on
     target_precision: float = 0.95
+    # "test": test.csv. "validation": train questions that are neither shots nor calibration
+    # ones, ``validate_per_intent`` each, to choose settings on without touching test.csv.
+    split: str = "test"
+    validate_per_intent: int = 30
 
     @property
     def label(self) -> str:
         shots = "all" if self.shots is None else str(self.shots)
         hold = f", every {self.holdout_every}th intent held out" if self.holdout_every else ""
-        return f"banking77 {shots}-shot{hold}"
+        split = "" if self.split == "test" else f", {self.split} questions"
+        return f"banking77 {shots}-shot{hold}{split}"
 
 
 @dataclass
@@ -139,6 +145,8 @@ def _shuffled(rows: list[Row], seed: int, intent: str) -> list[Row]:
 
 
 def build(config: BenchmarkConfig) -> Benchmark:
+    if config.split not in SPLITS:
+        raise Banking77Error(f"unknown split {config.split!r}; choose one of: {', '.join(SPLITS)}")
     data = Path(config.data)
     every_intent = load_intents(data)
     intents = every_intent[: config.intents]
@@ -148,14 +156,17 @@ def build(config: BenchmarkConfig) -> Benchmark:
     held_out = [i for n, i in enumerate(intents, start=1) if every and n % every == 0]
     indexed = [i for i in intents if i not in held_out]
 
-    entries, calibration = [], []
+    entries, calibration, validation = [], [], []
     for intent in intents:
         pool = _shuffled(train.get(intent, []), config.seed, intent)
         k = len(pool) if config.shots is None else config.shots
-        shots, spare = pool[:k], pool[k : k + config.calibrate_per_intent]
+        cal_end = k + config.calibrate_per_intent
+        shots, spare = pool[:k], pool[k:cal_end]
         out_of_index = intent in held_out
         for r in spare:
             calibration.append(_question(r, out_of_index, "train"))
+        for r in pool[cal_end : cal_end + config.validate_per_intent]:
+            validation.append(_question(r, out_of_index, "train"))
         if out_of_index:
             continue
         title = readable(intent)
@@ -169,9 +180,16 @@ def build(config: BenchmarkConfig) -> Benchmark:
             }
         )
     questions = []
-    for intent in intents:
-        rows = test.get(intent, [])[: config.test_per_intent]
-        questions += [_question(r, intent in held_out, "test") for r in rows]
+    if config.split == "validation":
+        if not validation:
+            raise Banking77Error(
+                "no validation questions: every train question is a shot or a calibration one"
+            )
+        questions = validation
+    else:
+        for intent in intents:
+            rows = test.get(intent, [])[: config.test_per_intent]
+            questions += [_question(r, intent in held_out, "test") for r in rows]
     questions.sort(key=lambda q: q.line)
     return Benchmark(config, indexed, held_out, entries, questions, calibration)
 
@@ -287,9 +305,10 @@ def run(
         client = HttpClient(server.url)
     elif client is None:
         client = InProcessClient(service)
+    split_file = "test.csv" if config.split == "test" else f"train.csv, {config.split} split"
     meta = {
         "name": config.label,
-        "questions": f"{config.data / 'test.csv'} ({len(bench.test)} questions)",
+        "questions": f"{config.data / split_file} ({len(bench.test)} questions)",
         "target": client.target,
         "index": str(out / "index"),
         "embedder": embedder.spec,
