@@ -371,12 +371,13 @@ def train_matcher(
 ) -> Matcher | None:
     """Fit the learned matcher on titles and alt questions (+ negatives as a reject class).
 
-    None when there is too little to learn from, or too much: above ``MATCHER_MAX_ENTRIES``
-    nearest neighbour over the questions decides alone.
+    None when there is too little to learn from (fewer than two questions an entry on average:
+    titles alone teach nothing nearest neighbour does not know), or too much: above
+    ``MATCHER_MAX_ENTRIES`` nearest neighbour over the questions decides alone.
     """
     n_entries = int(entries.max()) + 1 if entries.size else 0
     is_q = kinds != KIND_PASSAGE
-    if n_entries < 2 or is_q.sum() < n_entries or n_entries > MATCHER_MAX_ENTRIES:
+    if n_entries < 2 or is_q.sum() < 2 * n_entries or n_entries > MATCHER_MAX_ENTRIES:
         return None
     x = np.vstack([vectors[is_q], negatives]) if len(negatives) else vectors[is_q]
     y = np.concatenate([entries[is_q], np.full(len(negatives), n_entries)])

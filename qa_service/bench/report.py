@@ -217,7 +217,6 @@ def render_markdown(r: dict) -> str:
             ],
         )
         lines += [
-            "",
             "The encoder alone embeds the same texts (passages, titles and alt questions) with "
             f"the same {r['build'][0]['encode_threads']} thread(s): the bound a build can "
             "approach.",

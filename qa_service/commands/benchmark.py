@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from . import progress_bar, settings_from
+from .tune_args import add_tune_args, tune_config
 
 
 def shots_arg(value: str) -> int | None:
@@ -23,7 +24,6 @@ def shots_arg(value: str) -> int | None:
 
 def register(sub: argparse._SubParsersAction) -> None:
     from ..evaluation.banking77 import DEFAULT_DATA, SPLITS
-    from ..tuning import LOSSES, TuneConfig
 
     p = sub.add_parser(
         "benchmark",
@@ -82,12 +82,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="first fine-tune a model on the shots (qa-service tune); 'tuned' in --embedder "
         "names it (default --embedder: tuned)",
     )
-    p.add_argument("--tune-epochs", type=float, default=TuneConfig.epochs, metavar="N")
-    p.add_argument("--tune-max-seconds", type=float, metavar="S", help="CPU-time bound")
-    p.add_argument("--tune-base", default=TuneConfig.base, metavar="MODEL")
-    p.add_argument("--tune-seed", type=int, default=TuneConfig.seed, metavar="N")
-    p.add_argument("--tune-learning-rate", type=float, default=TuneConfig.learning_rate)
-    p.add_argument("--tune-loss", choices=LOSSES, default=TuneConfig.loss)
+    add_tune_args(p, prefix="tune-")
     p.add_argument(
         "--prepare-only",
         action="store_true",
@@ -112,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
     tune = None
     if args.tune:
         from ..embedders.ensemble import split_spec
-        from ..tuning import TUNED, TuneConfig
+        from ..tuning import TUNED
 
         args.embedder = args.embedder or TUNED
         if TUNED not in [name for name, _ in split_spec(args.embedder)]:
@@ -122,14 +117,11 @@ def run(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return 2
-        tune = TuneConfig(
-            base=args.tune_base,
-            epochs=args.tune_epochs,
-            max_seconds=args.tune_max_seconds,
-            seed=args.tune_seed,
-            learning_rate=args.tune_learning_rate,
-            loss=args.tune_loss,
-        )
+        try:
+            tune = tune_config(args, prefix="tune-")
+        except ValueError as exc:
+            print(f"qa-service benchmark: {exc}", file=sys.stderr)
+            return 2
     config = BenchmarkConfig(
         data=args.data,
         shots=args.shots,

@@ -11,6 +11,8 @@ from . import add_common, settings_from
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    from ..evaluation.calibration import DEFAULT_MAX_WRONG_RATE
+
     p = sub.add_parser("calibrate", help="fit the escalation threshold and confidence mapping")
     p.add_argument("--questions", type=Path, required=True, help="labelled JSONL or CSV")
     add_common(p)
@@ -19,6 +21,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         type=float,
         default=0.95,
         help="lowest acceptable precision of answered questions (default 0.95)",
+    )
+    p.add_argument(
+        "--max-wrong-rate",
+        type=float,
+        default=DEFAULT_MAX_WRONG_RATE,
+        help=f"highest acceptable share of all questions answered wrongly (default "
+        f"{DEFAULT_MAX_WRONG_RATE}); "
+        "a negative value lifts the cap",
     )
     p.add_argument("--folds", type=int, default=5)
     p.add_argument(
@@ -61,7 +71,10 @@ def run(args: argparse.Namespace) -> int:
     questions = load_questions(args.questions)
     service = QAService(s)
     service.load()
-    cal, report = calibrate(service, questions, args.target_precision, args.folds)
+    cap = args.max_wrong_rate if args.max_wrong_rate >= 0 else None
+    cal, report = calibrate(
+        service, questions, args.target_precision, args.folds, max_wrong_rate=cap
+    )
     out = args.out or s.calibration_file
     if out is None:
         out = Path(str(resources.files("qa_service").joinpath("defaults/calibration.json")))

@@ -20,7 +20,7 @@ from ..embedders import EmbedderUnavailable, load_embedder
 from ..index import build_index
 from ..retrieval import RetrievalConfig
 from ..service import QAService
-from .calibration import DEFAULT_FEATURES, calibrate
+from .calibration import DEFAULT_FEATURES, DEFAULT_MAX_WRONG_RATE, calibrate
 from .dataset import LabelledQuestion
 from .evaluator import InProcessClient, evaluate
 from .metrics import summary
@@ -111,7 +111,13 @@ def run_ablation(
             )
             svc.load()
             svc.calibration.reject_wins = v.reject_wins
-            cal, report = calibrate(svc, dev, target_precision, features=v.features)
+            cal, report = calibrate(
+                svc,
+                dev,
+                target_precision,
+                features=v.features,
+                max_wrong_rate=DEFAULT_MAX_WRONG_RATE,
+            )
             cal.reject_wins = v.reject_wins
             svc.calibration, svc.decider = cal, Decider(cal)
             svc.cache.clear()

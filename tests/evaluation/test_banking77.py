@@ -71,6 +71,31 @@ def test_build_uses_train_for_shots_and_calibration_only() -> None:
     assert other.entries != bench.entries
 
 
+def test_validation_split_is_train_questions_used_for_nothing_else() -> None:
+    base = {"data": DATA, "shots": 3, "holdout_every": 4, "intents": 8, "calibrate_per_intent": 5}
+    test_run = build(BenchmarkConfig(**base))
+    val_run = build(BenchmarkConfig(**base, split="validation", validate_per_intent=4))
+    assert val_run.entries == test_run.entries and val_run.calibration == test_run.calibration
+    val = {q.question for q in val_run.test}
+    shots = {a for e in val_run.entries for a in e["alt_questions"]}
+    cal = {q.question for q in val_run.calibration}
+    assert len(val_run.test) == 8 * 4 and val <= texts("train.csv")
+    assert not val & shots and not val & cal and not val & texts("test.csv")
+    assert sum(q.escalate for q in val_run.test) == 2 * 4
+    assert "validation" in BenchmarkConfig(**base, split="validation").label
+    with pytest.raises(Banking77Error, match="unknown split"):
+        build(BenchmarkConfig(**base, split="dev"))
+
+
+def test_benchmark_rejects_bad_tuning_flags(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    args = ["benchmark", "banking77", "--out", str(tmp_path / "o"), "--tune", *TINY]
+    assert main([*args, "--tune-batch-size", "1"]) == 2
+    assert main([*args, "--tune-epochs", "0"]) == 2
+    err = capsys.readouterr().err
+    assert "--tune-batch-size must be 2 or more" in err and "--tune-epochs" in err
+    assert not (tmp_path / "o").exists()
+
+
 def test_bad_data_is_reported_with_its_line(tmp_path: Path) -> None:
     (tmp_path / "categories.json").write_text('["card_arrival", "age_limit"]', "utf-8")
     (tmp_path / "train.csv").write_text(
