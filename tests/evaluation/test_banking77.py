@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from qa_service.bench.server import free_port
 from qa_service.cli import main
 from qa_service.evaluation.banking77 import (
     Banking77Error,
@@ -23,7 +24,6 @@ from qa_service.evaluation.banking77 import (
 )
 
 from ..conftest import ROOT
-from .test_eval_command import free_port
 
 DATA = ROOT.parent / "shared" / "data" / "banking77"
 TINY = ["--shots", "2", "--intents", "8", "--test-per-intent", "12", "--calibrate-per-intent", "6"]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -14,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from qa_service.bench.server import free_port
 from qa_service.cli import main
 from qa_service.evaluation.dataset import load_questions
 
@@ -22,12 +22,6 @@ from ..conftest import ROOT
 QUESTIONS = ROOT / "tests" / "data" / "questions.jsonl"
 BASELINE = ROOT / "tests" / "data" / "baseline_metrics.json"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
