@@ -173,7 +173,7 @@ class Storage(ABC):
 
     @abstractmethod
     def review_queue(
-        self, *, limit: int = 50, below: float = 0.85, include_reviewed: bool = False
+        self, *, limit: int = 50, below: float = 0.95, include_reviewed: bool = False
     ) -> list[ReviewItem]:
         """Recent customer questions that escalated or answered with low confidence."""
 
@@ -337,7 +337,7 @@ class SQLiteStorage(Storage):
     # Review and closing the loop ---------------------------------------------------
 
     def review_queue(
-        self, *, limit: int = 50, below: float = 0.85, include_reviewed: bool = False
+        self, *, limit: int = 50, below: float = 0.95, include_reviewed: bool = False
     ) -> list[ReviewItem]:
         marks = ",".join("?" * len(CUSTOMER_CHANNELS))
         sql = f"""

@@ -150,7 +150,7 @@ async def review(
     storage: StorageDep,
     settings: SettingsDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    below: Annotated[float, Query(ge=0.0, le=1.0, description="low-confidence cut")] = 0.85,
+    below: Annotated[float, Query(ge=0.0, le=1.0, description="low-confidence cut")] = 0.95,
     include_reviewed: bool = False,
 ) -> JSONResponse:
     if not agent_token_ok(request, settings.agent_token):
