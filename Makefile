@@ -71,7 +71,7 @@ banking77: install-test
 
 # BANKING77 10-shot with MiniLM fine-tuned on the shots (qa-service tune), ensembled with USE,
 # served by a real qa-service process and asked over HTTP; see README, Results.
-B77_TUNED := --shots 10 --tune --embedder "tuned@0.65+use-multilingual@0.35" --serve
+B77_TUNED := --shots 10 --tune --tune-epochs 10 --embedder "tuned@0.65+use-multilingual@0.35" --serve
 banking77-tuned: install-test
 	$(BIN)/qa-service benchmark banking77 $(B77_TUNED) --out out/banking77/shots-10-tuned
 	$(BIN)/qa-service benchmark banking77 $(B77_TUNED) --holdout-every 4 \

@@ -41,7 +41,7 @@ TUNED = "tuned"
 @dataclass
 class TuneConfig:
     base: str = DEFAULT_BASE
-    epochs: float = 5.0  # BANKING77 10-shot validation: 1 epoch +0.3, 5 epochs +1.0 (README)
+    epochs: float = 5.0  # BANKING77 10-shot: 5 and 10 epochs within noise of each other (README)
     max_seconds: float | None = None  # process CPU seconds for training; None: no bound
     seed: int = 0
     loss: str = "mnrl"
