@@ -130,12 +130,14 @@ class ReviewItem:
     query: QueryRecord
     feedback_count: int
     agent_feedback_count: int
+    times_asked: int = 1  # customer questions of the same wording in the queue
 
     def to_dict(self) -> dict[str, Any]:
         return dict(
             self.query.to_dict(),
             feedback_count=self.feedback_count,
             agent_feedback_count=self.agent_feedback_count,
+            times_asked=self.times_asked,
         )
 
 
@@ -340,22 +342,33 @@ class SQLiteStorage(Storage):
         self, *, limit: int = 50, below: float = 0.95, include_reviewed: bool = False
     ) -> list[ReviewItem]:
         marks = ",".join("?" * len(CUSTOMER_CHANNELS))
+        # One row per wording: the newest copy, with how often it was asked. A wording an
+        # agent has judged once counts as reviewed.
+        reviewed = """EXISTS (SELECT 1 FROM feedback f JOIN queries r ON r.id = f.query_id
+                              WHERE f.source = 'agent' AND r.question = q.question)"""
         sql = f"""
-            SELECT q.*,
-                   (SELECT COUNT(*) FROM feedback f WHERE f.query_id = q.id) AS n_fb,
-                   (SELECT COUNT(*) FROM feedback f
-                     WHERE f.query_id = q.id AND f.source = 'agent') AS n_agent
-            FROM queries q
-            WHERE q.channel IN ({marks}) AND (q.escalate = 1 OR q.confidence < ?)
+            WITH c AS (
+              SELECT q.*,
+                     (SELECT COUNT(*) FROM feedback f WHERE f.query_id = q.id) AS n_fb,
+                     (SELECT COUNT(*) FROM feedback f
+                       WHERE f.query_id = q.id AND f.source = 'agent') AS n_agent,
+                     COUNT(*) OVER (PARTITION BY q.question) AS times_asked,
+                     ROW_NUMBER() OVER (
+                       PARTITION BY q.question ORDER BY q.created_at DESC, q.rowid DESC
+                     ) AS newest
+              FROM queries q
+              WHERE q.channel IN ({marks}) AND (q.escalate = 1 OR q.confidence < ?)
+              {"" if include_reviewed else "AND NOT " + reviewed}
+            )
+            SELECT * FROM c WHERE newest = 1 ORDER BY created_at DESC LIMIT ?
         """
-        if not include_reviewed:
-            sql += " AND NOT EXISTS (SELECT 1 FROM feedback f WHERE f.query_id = q.id AND f.source = 'agent')"
-        sql += " ORDER BY q.created_at DESC LIMIT ?"
         with self._lock:
             rows = self._conn.execute(
                 sql, (*CUSTOMER_CHANNELS, float(below), int(limit))
             ).fetchall()
-        return [ReviewItem(_query(r), r["n_fb"], r["n_agent"]) for r in rows]
+        return [
+            ReviewItem(_query(r), r["n_fb"], r["n_agent"], r["times_asked"]) for r in rows
+        ]
 
     def verified(self) -> list[tuple[QueryRecord, list[FeedbackRecord]]]:
         with self._lock:

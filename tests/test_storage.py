@@ -248,3 +248,20 @@ def test_unusable_data_dir_is_a_clear_error(tmp_path: Path) -> None:
     blocker.write_text("not a directory")
     with pytest.raises(StorageError, match="cannot open the database"):
         open_storage(Settings(data_dir=blocker))
+
+
+def test_review_queue_shows_each_wording_once(storage: SQLiteStorage, service: QAService) -> None:
+    first, second = service.ask("我想申请退款"), service.ask("我想申请退款")
+    other = service.ask("转账一直没到账")
+    for a in (first, other, second):
+        storage.log_query(a, "widget")
+    queue = storage.review_queue()
+    by_question = {i.query.question: i for i in queue}
+    assert len(queue) == 2 and set(by_question) == {"我想申请退款", "转账一直没到账"}
+    refund = by_question["我想申请退款"]
+    assert refund.query.id == second.query_id and refund.times_asked == 2
+    assert refund.to_dict()["times_asked"] == 2 and by_question["转账一直没到账"].times_asked == 1
+    # An agent's verdict on any copy settles the wording.
+    storage.add_feedback(first.query_id, "unanswerable", source="agent")
+    assert [i.query.question for i in storage.review_queue()] == ["转账一直没到账"]
+    assert len(storage.review_queue(include_reviewed=True)) == 2

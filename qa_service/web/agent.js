@@ -34,6 +34,9 @@
       record: "记录",
       saveFailed: "保存失败：",
       review: "复核",
+      asked: function (n) {
+        return "问过 " + n + " 次";
+      },
       reviewFailed: "无法加载待复核列表：",
       badToken: "令牌无效，请重新输入。",
       signedIn: "已登录",
@@ -98,6 +101,9 @@
       record: "record",
       saveFailed: "Not saved: ",
       review: "Review",
+      asked: function (n) {
+        return "asked " + n + " times";
+      },
       reviewFailed: "Could not load the review queue: ",
       badToken: "Invalid token, please try again.",
       signedIn: "Signed in",
@@ -539,6 +545,10 @@
     var meta = el("div", { class: "review-meta" });
     var tag = item.escalate ? T.reasons[item.reason] || item.reason || T.escalated : T.confidence + " " + Number(item.confidence).toFixed(2);
     meta.appendChild(el("span", { class: "badge " + (item.escalate ? "badge-warn" : "badge-info") }, tag));
+    // The same wording asked again shows once, with its count: repeats are what to fix first.
+    if (item.times_asked > 1) {
+      meta.appendChild(el("span", { class: "badge badge-info", "data-testid": "times-asked" }, T.asked(item.times_asked)));
+    }
     meta.appendChild(el("span", { class: "review-time" }, when(item.created_at) + " · " + item.channel));
     var go = el("button", { type: "button", class: "btn btn-small btn-outline" }, T.review);
     go.addEventListener("click", function () {

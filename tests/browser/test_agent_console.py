@@ -95,17 +95,21 @@ def test_agent_copies_an_answer(server, browser, request) -> None:
 
 def test_review_queue_is_masked_and_worked_through(server, server_home: Path, zh_page) -> None:
     page, watch = zh_page
-    customer = httpx.post(
-        f"{server.url}/v1/query",
-        json={"question": "我想投资股票,我的邮箱 li.lei@example.com", "channel": "widget"},
-        timeout=60,
-    ).json()
-    assert customer["escalate"] is True
+    # The same customer asks twice: the queue shows the wording once, with its count.
+    for _ in range(2):
+        customer = httpx.post(
+            f"{server.url}/v1/query",
+            json={"question": "我想投资股票,我的邮箱 li.lei@example.com", "channel": "widget"},
+            timeout=60,
+        ).json()
+        assert customer["escalate"] is True
     sign_in(page, server)
 
     item = page.locator(f"[data-testid=review-item][data-query-id={customer['query_id']}]")
     expect(item).to_be_visible()
     expect(item.locator(".review-q")).to_have_text("我想投资股票,我的邮箱 [EMAIL]")
+    expect(page.locator(".review-q", has_text="我想投资股票")).to_have_count(1)
+    expect(item.get_by_test_id("times-asked")).to_have_text("问过 2 次")
     expect(page.locator("body")).not_to_contain_text("li.lei@example.com")
     shot(page, "agent-review-zh", full_page=True)
 
