@@ -366,9 +366,7 @@ class SQLiteStorage(Storage):
             rows = self._conn.execute(
                 sql, (*CUSTOMER_CHANNELS, float(below), int(limit))
             ).fetchall()
-        return [
-            ReviewItem(_query(r), r["n_fb"], r["n_agent"], r["times_asked"]) for r in rows
-        ]
+        return [ReviewItem(_query(r), r["n_fb"], r["n_agent"], r["times_asked"]) for r in rows]
 
     def verified(self) -> list[tuple[QueryRecord, list[FeedbackRecord]]]:
         with self._lock:

@@ -21,6 +21,7 @@ from typing import Any
 from fastapi import FastAPI
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.middleware.cors import CORSMiddleware
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..config import Settings
@@ -321,13 +322,28 @@ class SecurityHeadersMiddleware:
         await self.app(scope, receive, send_with_headers)
 
 
+class JSONCORSMiddleware(CORSMiddleware):
+    """Starlette's CORS handling, with a refused preflight answered in the API's JSON error
+    shape instead of plain text."""
+
+    def preflight_response(self, request_headers: Headers) -> Response:
+        response = super().preflight_response(request_headers)
+        if response.status_code < 400:
+            return response
+        headers = {
+            k: v for k, v in response.headers.items() if k.lower().startswith("access-control-")
+        }
+        message = bytes(response.body).decode("utf-8", "replace")
+        return error_response(response.status_code, message, headers=headers)
+
+
 def install(app: FastAPI, settings: Settings, metrics: Metrics | None) -> None:
     """Add the middleware stack; ``add_middleware`` prepends, so innermost goes first."""
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RateLimitMiddleware, per_minute=settings.rate_limit_per_minute)
     if settings.cors_origins:
         app.add_middleware(
-            CORSMiddleware,
+            JSONCORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST"],
             allow_headers=["Content-Type", "Authorization", "X-Request-ID"],

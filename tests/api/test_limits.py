@@ -123,6 +123,7 @@ def test_cors_allow_list(server: LiveServer) -> None:
         assert "POST" in ok.headers["access-control-allow-methods"]
         bad = c.options("/v1/query", headers={"Origin": "https://evil.example", **pre})
         assert bad.status_code == 400 and "access-control-allow-origin" not in bad.headers
+        assert bad.json() == {"error": "Disallowed CORS origin"}
 
         r = c.post("/v1/query", json={"question": "提现"}, headers={"Origin": ALLOWED})
         assert r.status_code == 200 and r.headers["access-control-allow-origin"] == ALLOWED
