@@ -164,9 +164,9 @@ def build(config: BenchmarkConfig) -> Benchmark:
         shots, spare = pool[:k], pool[k:cal_end]
         out_of_index = intent in held_out
         for r in spare:
-            calibration.append(_question(r, out_of_index, "train"))
+            calibration.append(_question(r, out_of_index))
         for r in pool[cal_end : cal_end + config.validate_per_intent]:
-            validation.append(_question(r, out_of_index, "train"))
+            validation.append(_question(r, out_of_index))
         if out_of_index:
             continue
         title = readable(intent)
@@ -189,12 +189,12 @@ def build(config: BenchmarkConfig) -> Benchmark:
     else:
         for intent in intents:
             rows = test.get(intent, [])[: config.test_per_intent]
-            questions += [_question(r, intent in held_out, "test") for r in rows]
+            questions += [_question(r, intent in held_out) for r in rows]
     questions.sort(key=lambda q: q.line)
     return Benchmark(config, indexed, held_out, entries, questions, calibration)
 
 
-def _question(row: Row, held_out: bool, split: str) -> LabelledQuestion:
+def _question(row: Row, held_out: bool) -> LabelledQuestion:
     group = "held-out" if held_out else "indexed"
     return LabelledQuestion(
         question=row.text,

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
-from ...storage import Storage
+from ...storage import REVIEW_BELOW, Storage
 from ..deps import SettingsDep
 from ..responses import JSONResponse
 from ..schemas import ErrorResponse
@@ -150,7 +150,7 @@ async def review(
     storage: StorageDep,
     settings: SettingsDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    below: Annotated[float, Query(ge=0.0, le=1.0, description="low-confidence cut")] = 0.95,
+    below: Annotated[float, Query(ge=0.0, le=1.0, description="low-confidence cut")] = REVIEW_BELOW,
     include_reviewed: bool = False,
 ) -> JSONResponse:
     if not agent_token_ok(request, settings.agent_token):
