@@ -23,7 +23,7 @@ def shots_arg(value: str) -> int | None:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from ..evaluation.banking77 import DEFAULT_DATA, SPLITS
+    from ..evaluation.banking77 import DEFAULT_DATA, OFF_TOPIC, SPLITS
 
     p = sub.add_parser(
         "benchmark",
@@ -44,6 +44,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=0,
         metavar="N",
         help="leave every N-th intent out of the index; its questions must be escalated",
+    )
+    p.add_argument(
+        "--off-topic",
+        type=Path,
+        nargs="?",
+        const=OFF_TOPIC,
+        metavar="FILE",
+        help="also score off-topic messages that must be escalated, one a line; without FILE "
+        "the 200 packaged ones",
     )
     p.add_argument("--seed", type=int, default=0, help="seed for choosing the shots")
     p.add_argument("--intents", type=int, help="only the first N intents (quick runs)")
@@ -133,6 +142,7 @@ def run(args: argparse.Namespace) -> int:
         target_precision=args.target_precision,
         split=args.split,
         validate_per_intent=args.validate_per_intent,
+        off_topic=args.off_topic,
     )
     try:
         summary = run_banking77(
@@ -159,9 +169,12 @@ def run(args: argparse.Namespace) -> int:
     parts = [f"{summary['label']}: {summary['test_questions']} questions"]
     for key in ("top1", "decision_accuracy", "answered_precision", "coverage"):
         parts.append(f"{key} {m[key]:.3f}" if m.get(key) is not None else f"{key} –")
-    if summary["intents_held_out"]:
+    if summary["intents_held_out"] or args.off_topic:
         for key in ("escalation_precision", "escalation_recall", "escalation_f1"):
             parts.append(f"{key} {m[key]:.3f}" if m.get(key) is not None else f"{key} –")
     print("  ".join(parts))
+    for group, gm in summary["by_group"].items():
+        if group != "indexed" and gm.get("escalation_recall") is not None:
+            print(f"  {group}: {gm['escalation_recall']:.1%} escalated")
     print(f"-> {args.out / 'report.md'}")
     return 0

@@ -28,6 +28,10 @@ from ..tuning import TuneConfig, resolve_tuned
 from .dataset import LabelledQuestion
 
 DEFAULT_DATA = Path("../shared/data/banking77")
+# Off-topic messages (weather, recipes, small talk...) written for this project: BANKING77 has
+# none, and a banking FAQ must escalate every one of them.
+OFF_TOPIC = Path(__file__).parent / "data" / "off_topic.en.txt"
+OFF_TOPIC_TAG = "off-topic"
 SPLITS = ("test", "validation")
 _NOT_ID = re.compile(r"[^A-Za-z0-9_.-]")
 _ACRONYMS = {"atm": "ATM", "pin": "PIN"}
@@ -58,13 +62,16 @@ class BenchmarkConfig:
     # ones, ``validate_per_intent`` each, to choose settings on without touching test.csv.
     split: str = "test"
     validate_per_intent: int = 30
+    # Messages to add to the scored questions, each to be escalated (tag "off-topic").
+    off_topic: Path | None = None
 
     @property
     def label(self) -> str:
         shots = "all" if self.shots is None else str(self.shots)
         hold = f", every {self.holdout_every}th intent held out" if self.holdout_every else ""
         split = "" if self.split == "test" else f", {self.split} questions"
-        return f"banking77 {shots}-shot{hold}{split}"
+        off = ", with off-topic messages" if self.off_topic else ""
+        return f"banking77 {shots}-shot{hold}{split}{off}"
 
 
 @dataclass
@@ -191,6 +198,8 @@ def build(config: BenchmarkConfig) -> Benchmark:
             rows = test.get(intent, [])[: config.test_per_intent]
             questions += [_question(r, intent in held_out) for r in rows]
     questions.sort(key=lambda q: q.line)
+    if config.off_topic is not None:
+        questions += load_off_topic(Path(config.off_topic))
     return Benchmark(config, indexed, held_out, entries, questions, calibration)
 
 
@@ -204,6 +213,29 @@ def _question(row: Row, held_out: bool) -> LabelledQuestion:
         tags=(group, row.intent),
         line=row.line,
     )
+
+
+def load_off_topic(path: Path) -> list[LabelledQuestion]:
+    """One message a line (``#`` starts a comment); each must be escalated."""
+    if not path.is_file():
+        raise Banking77Error(f"{path}: no such file (off-topic messages, one a line)")
+    out = []
+    for n, line in enumerate(path.read_text("utf-8").splitlines(), start=1):
+        text = line.strip()
+        if text and not text.startswith("#"):
+            out.append(
+                LabelledQuestion(
+                    question=text,
+                    expected=(),
+                    escalate=True,
+                    lang="en",
+                    tags=(OFF_TOPIC_TAG,),
+                    line=n,
+                )
+            )
+    if not out:
+        raise Banking77Error(f"{path}: no messages in it")
+    return out
 
 
 def write_corpus(bench: Benchmark, corpus_dir: Path) -> Path:
@@ -280,7 +312,11 @@ def run(
     service = QAService(settings, embedder=embedder)
     service.load()
     summary = {
-        "config": {**asdict(config), "data": str(config.data)},
+        "config": {
+            **asdict(config),
+            "data": str(config.data),
+            "off_topic": str(config.off_topic) if config.off_topic else None,
+        },
         "label": config.label,
         "intents_indexed": len(bench.indexed),
         "intents_held_out": bench.held_out,
@@ -306,6 +342,8 @@ def run(
     elif client is None:
         client = InProcessClient(service)
     split_file = "test.csv" if config.split == "test" else f"train.csv, {config.split} split"
+    if config.off_topic is not None:
+        split_file += f" + {config.off_topic}"
     meta = {
         "name": config.label,
         "questions": f"{config.data / split_file} ({len(bench.test)} questions)",
@@ -321,7 +359,9 @@ def run(
     metrics, _ = write_evaluation(out, records, meta)
     summary["metrics"] = metrics["overall"]
     summary["by_group"] = {
-        g: metrics["by_tag"][g] for g in ("indexed", "held-out") if g in metrics["by_tag"]
+        g: metrics["by_tag"][g]
+        for g in ("indexed", "held-out", OFF_TOPIC_TAG)
+        if g in metrics["by_tag"]
     }
     (out / "benchmark.json").write_text(json.dumps(summary, indent=2) + "\n", "utf-8")
     return summary

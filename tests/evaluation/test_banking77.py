@@ -16,10 +16,12 @@ import pytest
 from qa_service.bench.server import free_port
 from qa_service.cli import main
 from qa_service.evaluation.banking77 import (
+    OFF_TOPIC,
     Banking77Error,
     BenchmarkConfig,
     build,
     entry_id,
+    load_off_topic,
     readable,
 )
 
@@ -87,6 +89,32 @@ def test_validation_split_is_train_questions_used_for_nothing_else() -> None:
         build(BenchmarkConfig(**base, split="dev"))
 
 
+def test_off_topic_messages_join_the_scored_questions_to_be_escalated(tmp_path: Path) -> None:
+    base = {"data": DATA, "shots": 3, "intents": 8, "calibrate_per_intent": 5}
+    plain = build(BenchmarkConfig(**base))
+    with_off = build(BenchmarkConfig(**base, off_topic=OFF_TOPIC))
+    off = [q for q in with_off.test if "off-topic" in q.tags]
+    assert with_off.test[: len(plain.test)] == plain.test
+    assert len(off) == 200 == len({q.question for q in off})
+    assert all(q.escalate and not q.expected for q in off)
+    # They are scored only: neither shots nor calibration, and not BANKING77 questions.
+    assert with_off.entries == plain.entries and with_off.calibration == plain.calibration
+    assert not {q.question for q in off} & (texts("train.csv") | texts("test.csv"))
+    assert "off-topic" in BenchmarkConfig(**base, off_topic=OFF_TOPIC).label
+
+    path = tmp_path / "off.txt"
+    path.write_text("# a comment\n\nwhat's the weather like?\n  tell me a joke  \n", "utf-8")
+    assert [(q.question, q.line) for q in load_off_topic(path)] == [
+        ("what's the weather like?", 3),
+        ("tell me a joke", 4),
+    ]
+    path.write_text("# only a comment\n", "utf-8")
+    with pytest.raises(Banking77Error, match="no messages"):
+        load_off_topic(path)
+    with pytest.raises(Banking77Error, match="no such file"):
+        load_off_topic(tmp_path / "missing.txt")
+
+
 def test_benchmark_rejects_bad_tuning_flags(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     args = ["benchmark", "banking77", "--out", str(tmp_path / "o"), "--tune", *TINY]
     assert main([*args, "--tune-batch-size", "1"]) == 2
@@ -112,7 +140,7 @@ def test_bad_data_is_reported_with_its_line(tmp_path: Path) -> None:
 def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("banking77")
     args = ["benchmark", "banking77", *TINY, "--holdout-every", "4", "--data", str(DATA)]
-    assert main([*args, "--out", str(out)]) == 0
+    assert main([*args, "--off-topic", "--out", str(out)]) == 0
     return out
 
 
@@ -120,8 +148,11 @@ def test_benchmark_end_to_end(tiny_run: Path, capsys: pytest.CaptureFixture) -> 
     summary = json.loads((tiny_run / "benchmark.json").read_text("utf-8"))
     metrics = json.loads((tiny_run / "metrics.json").read_text("utf-8"))
     assert summary["intents_indexed"] == 6 and len(summary["intents_held_out"]) == 2
-    assert summary["test_questions"] == 96 == metrics["overall"]["n"]
-    assert metrics["overall"]["n_should_escalate"] == 24
+    # 8 intents x 12 test questions, and the 200 packaged off-topic messages.
+    assert summary["test_questions"] == 296 == metrics["overall"]["n"]
+    assert metrics["overall"]["n_should_escalate"] == 24 + 200
+    assert set(summary["by_group"]) == {"indexed", "held-out", "off-topic"}
+    assert summary["by_group"]["off-topic"]["n_should_escalate"] == 200
     # Calibrated on train questions, and the service ran with that calibration.
     cal = json.loads((tiny_run / "calibration.json").read_text("utf-8"))
     assert summary["calibration"]["fitted"] and summary["calibration"]["questions"] == 48
@@ -136,7 +167,9 @@ def test_benchmark_end_to_end(tiny_run: Path, capsys: pytest.CaptureFixture) -> 
         assert (tiny_run / name).stat().st_size > 1000
 
 
-def test_benchmark_over_http_agrees(tiny_run: Path, tmp_path: Path) -> None:
+def test_benchmark_over_http_agrees(
+    tiny_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
     summary = json.loads((tiny_run / "benchmark.json").read_text("utf-8"))
     port = free_port()
     env = {
@@ -157,10 +190,12 @@ def test_benchmark_over_http_agrees(tiny_run: Path, tmp_path: Path) -> None:
     try:
         wait_ready(proc, url)
         args = ["benchmark", "banking77", *TINY, "--holdout-every", "4", "--data", str(DATA)]
-        assert main([*args, "--out", str(tiny_run), "--url", url]) == 0
+        assert main([*args, "--off-topic", "--out", str(tiny_run), "--url", url]) == 0
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+    printed = capsys.readouterr().out
+    assert "held-out: " in printed and "off-topic: " in printed and "escalated" in printed
     over_http = json.loads((tiny_run / "metrics.json").read_text("utf-8"))
     assert over_http["meta"]["target"] == url
     assert abs(over_http["overall"]["top1"] - summary["metrics"]["top1"]) <= 0.01
