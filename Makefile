@@ -67,14 +67,17 @@ banking77: install-test
 	$(BIN)/qa-service benchmark banking77 --shots 5 --out out/banking77/shots-5
 	$(BIN)/qa-service benchmark banking77 --shots 10 --out out/banking77/shots-10
 	$(BIN)/qa-service benchmark banking77 --shots all --out out/banking77/shots-all
-	$(BIN)/qa-service benchmark banking77 --shots 10 --holdout-every 4 --out out/banking77/shots-10-holdout-4
+	$(BIN)/qa-service benchmark banking77 --shots 10 --holdout-every 4 --off-topic \
+	  --out out/banking77/shots-10-holdout-4
+	$(BIN)/qa-service benchmark banking77 --shots 100 --holdout-every 4 --off-topic \
+	  --target-precision 0.97 --serve --out out/banking77/shots-100-holdout-4-off-topic
 
 # BANKING77 10-shot with MiniLM fine-tuned on the shots (qa-service tune), ensembled with USE,
 # served by a real qa-service process and asked over HTTP; see README, Results.
 B77_TUNED := --shots 10 --tune --tune-epochs 10 --embedder "tuned@0.65+use-multilingual@0.35" --serve
 banking77-tuned: install-test
 	$(BIN)/qa-service benchmark banking77 $(B77_TUNED) --out out/banking77/shots-10-tuned
-	$(BIN)/qa-service benchmark banking77 $(B77_TUNED) --holdout-every 4 \
+	$(BIN)/qa-service benchmark banking77 $(B77_TUNED) --holdout-every 4 --off-topic \
 	  --out out/banking77/shots-10-holdout-4-tuned
 
 calibrate: index
