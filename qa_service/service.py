@@ -19,6 +19,7 @@ from .decision import Calibration, Decider, Decision
 from .embedders import Embedder, load_embedder
 from .index import IndexData, IndexError_, load_index
 from .retrieval import RetrievalConfig, Retriever
+from .speller import Speller
 from .text import clean, detect_language, has_content, normalise
 
 MESSAGES = {
@@ -93,6 +94,7 @@ class _Live:
 
     index: IndexData
     retriever: Retriever
+    speller: Speller | None
 
 
 class IndexMismatch(IndexError_):
@@ -109,6 +111,7 @@ class QAService:
         retrieval: RetrievalConfig | None = None,
         query_log: QueryLog | None = None,
         normalise_queries: bool = True,
+        correct_spelling: bool = True,
     ):
         self.settings = settings or Settings()
         self.embedder = embedder or with_batching(
@@ -127,6 +130,7 @@ class QAService:
         self.retrieval_config = retrieval or RetrievalConfig()
         self.query_log = query_log
         self.normalise_queries = normalise_queries  # off only to measure what it is worth
+        self.correct_spelling = correct_spelling  # likewise
         self._live: _Live | None = None
         self.load_error: str | None = None
         self._reload_lock = threading.Lock()
@@ -143,7 +147,9 @@ class QAService:
                 if self._live is None:
                     self.load_error = str(exc)
                 raise IndexMismatch(str(exc)) from exc
-            live = _Live(index, Retriever(index, self.retrieval_config))
+            # The speller's targets are the words of this corpus, so it changes with the index.
+            speller = Speller(index.lexical.document_counts()) if self.correct_spelling else None
+            live = _Live(index, Retriever(index, self.retrieval_config), speller)
             self._live = live  # one assignment: in-flight queries keep their old reference
             self.cache.clear()
             self.load_error = None
@@ -175,6 +181,8 @@ class QAService:
         passages: list[dict] = []
         feats: dict[str, float] = {}
         norm = normalise(text) if self.normalise_queries else text
+        if live is not None and live.speller is not None:
+            norm = live.speller.correct(norm)
         if live is None:
             decision = Decision(True, "no_index", 0.0)
         else:

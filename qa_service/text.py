@@ -33,6 +33,9 @@ _ZH_SLANG = {
     "忘计": "忘记",
     "冻洁": "冻结",
     "提线": "提现",
+    # Real words, so the speller leaves them, but in a payment chat they are typos.
+    "体现": "提现",
+    "电化": "电话",
     "手序费": "手续费",
     "手须费": "手续费",
     "客fu": "客服",

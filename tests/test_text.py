@@ -7,6 +7,9 @@ def test_normalise_folds_width_script_case_and_slang() -> None:
     assert normalise("密码忘了咋办") == "密码忘了怎么办"
     assert normalise("forgot my PW") == "forgot my password"
     assert normalise("帳戶被凍結") == "账户被冻结"
+    # Real words the speller must leave alone, but typos in a payment chat.
+    assert normalise("体现要手续费吗") == "提现要手续费吗"
+    assert normalise("客服电化多少") == "客服电话多少"
 
 
 def test_clean_drops_controls_and_surrogates() -> None:

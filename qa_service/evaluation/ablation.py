@@ -35,6 +35,7 @@ class Variant:
     negatives: bool = True
     reject_wins: bool = True
     normalise: bool = True
+    spelling: bool = True
     embedder: str | None = None  # None: the configured default
 
 
@@ -67,6 +68,7 @@ def default_variants() -> list[Variant]:
             features=("top", "margin", "clf_top"),
         ),
         Variant("- query normalisation", "normalisation", normalise=False),
+        Variant("- typo correction", "normalisation: homophones and pinyin", spelling=False),
         Variant("+ e5-small ensemble", "embedder ensemble", embedder="use-multilingual+e5-small"),
     ]
 
@@ -108,6 +110,7 @@ def run_ablation(
                 embedder=emb,
                 retrieval=v.retrieval,
                 normalise_queries=v.normalise,
+                correct_spelling=v.spelling,
             )
             svc.load()
             svc.calibration.reject_wins = v.reject_wins

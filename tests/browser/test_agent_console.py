@@ -137,6 +137,8 @@ def test_console_in_english(server, en_page) -> None:
     page.get_by_test_id("agent-token").fill(AGENT_TOKEN)
     page.keyboard.press("Enter")
     expect(page.get_by_test_id("agent-search")).to_have_text("Search")
+    # Signed in, the console opens with the question box focused; leave it to try the shortcut.
+    expect(page.get_by_test_id("agent-input")).to_be_focused()
     page.evaluate("document.activeElement.blur()")
     page.keyboard.press("/")  # the shortcut focuses the question box without typing a slash
     expect(page.get_by_test_id("agent-input")).to_be_focused()

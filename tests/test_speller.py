@@ -1,0 +1,66 @@
+"""Typo correction by sound, toward the corpus's words."""
+
+from __future__ import annotations
+
+import pytest
+
+from qa_service.service import QAService
+from qa_service.speller import Speller, is_word
+from qa_service.text import normalise
+
+WORDS = {"冻结": 3, "提现": 4, "密码": 5, "忘记": 2, "找回": 2, "充值": 3, "重置": 2, "邮箱": 2}
+
+
+@pytest.fixture(scope="module")
+def speller() -> Speller:
+    return Speller(WORDS)
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("账户被东结了怎么办", "账户被冻结了怎么办"),  # toneless homophone, not a word itself
+        ("冲值用什么方式", "充值用什么方式"),  # the tones pick 充值 over 重置 (both chongzhi)
+        ("客服邮相在哪里", "客服邮箱在哪里"),
+        ("mima wang le zenme zhaohui", "密码 wang le zenme 找回"),  # typed pinyin
+        ("wang ji mi ma le 怎么办", "忘记 密码 le 怎么办"),  # pinyin split into syllables
+    ],
+)
+def test_misheard_spans_become_corpus_words(speller: Speller, typed: str, meant: str) -> None:
+    assert speller.correct(normalise(typed)) == meant
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我想重置密码",  # right already
+        "充值方式有哪些",  # 哪些 sounds like nothing here, and is a word
+        "okpay froze my account, what should i do",  # English is not read as pinyin
+        "women change pin",  # every word is pinyin-like, but none spells a target
+        "",
+    ],
+)
+def test_right_text_and_english_are_left_alone(speller: Speller, text: str) -> None:
+    assert speller.correct(text) == text
+
+
+def test_targets_are_real_words_and_shared_sounds_go_to_the_commoner_word() -> None:
+    # 密马 is a typo example in a corpus, not a word: it is no target.
+    assert is_word("密码") and not is_word("密马")
+    sp = Speller({"密码": 2, "密马": 1, "邮箱": 5, "油箱": 1, "事故": 1, "世故": 1})
+    assert "密马" not in sp.words
+    assert sp.correct("邮相") == "邮箱"  # 油箱 shares the sound and tones, but is rarer
+    assert sp.correct("是故") == "是故"  # a tie between 事故 and 世故: no target at all
+    assert len(Speller([])) == 0 and Speller([]).correct("东结") == "东结"
+
+
+def test_service_corrects_typos_against_its_own_corpus(service: QAService) -> None:
+    typed = service.ask("帐户被东结了怎么办")
+    assert not typed.escalate and typed.answer["faq_id"] == "account-frozen"
+    pinyin = service.ask("mima wang le zenme zhaohui")
+    assert pinyin.passages[0]["faq_id"] == "password-reset"
+    # Off, the same question is matched on its raw sound-alike text only.
+    raw = QAService(service.settings, embedder=service.embedder, correct_spelling=False)
+    raw.load()
+    assert raw._live.speller is None and service._live.speller is not None
+    assert len(service._live.speller) > 100
