@@ -181,8 +181,6 @@ class QAService:
         passages: list[dict] = []
         feats: dict[str, float] = {}
         norm = normalise(text) if self.normalise_queries else text
-        if live is not None and live.speller is not None:
-            norm = live.speller.correct(norm)
         if live is None:
             decision = Decision(True, "no_index", 0.0)
         else:
@@ -190,8 +188,10 @@ class QAService:
             if cached is not None:
                 passages, feats = cached
             elif norm:
-                vec = self.embedder.encode_queries([norm])[0]
-                result = live.retriever.search(norm, vec, top_k)
+                # Corrected only on a miss: the cache is per index, like the speller's words.
+                query = live.speller.correct(norm) if live.speller is not None else norm
+                vec = self.embedder.encode_queries([query])[0]
+                result = live.retriever.search(query, vec, top_k)
                 feats = result.features
                 passages = [
                     {
