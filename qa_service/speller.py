@@ -59,11 +59,18 @@ def is_word(text: str) -> bool:
 
 
 def _toned(text: str) -> list[str]:
-    """One pinyin a character, tone as a digit (5: neutral)."""
+    """One pinyin a character, tone as a digit (5: neutral), read as a phrase."""
     out = lazy_pinyin(text, style=Style.TONE3, neutral_tone_with_five=True)
     if len(out) != len(text):  # characters without a reading come back merged: go one by one
-        out = [lazy_pinyin(c, style=Style.TONE3, neutral_tone_with_five=True)[0] for c in text]
+        out = [_char_toned(c) for c in text]
     return out
+
+
+@lru_cache(maxsize=32768)
+def _char_toned(char: str) -> str:
+    # A misheard span is no phrase, so its characters are read one by one, from a cache: this
+    # is the per-query part, and pypinyin's phrase matching would be most of its cost.
+    return lazy_pinyin(char, style=Style.TONE3, neutral_tone_with_five=True)[0]
 
 
 def _by_sound(sounds: Iterable[tuple[str, str]], counts: Mapping[str, int]) -> dict[str, str]:
@@ -117,7 +124,7 @@ class Speller:
                 run_start = run_end = i
                 while run_end < n and _CJK.match(text, run_end):
                     run_end += 1
-                toned = _toned(text[run_start:run_end])
+                toned = [_char_toned(c) for c in text[run_start:run_end]]
             longest = min(MAX_WORD, run_end - i)
             # A real word is kept whole (forward maximum matching), so its characters are not
             # re-read as part of a misheard neighbour.
