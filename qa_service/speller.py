@@ -73,6 +73,10 @@ def _char_toned(char: str) -> str:
     return lazy_pinyin(char, style=Style.TONE3, neutral_tone_with_five=True)[0]
 
 
+def _toneless(toned: list[str]) -> list[str]:
+    return [p.rstrip("012345") for p in toned]
+
+
 def _by_sound(sounds: Iterable[tuple[str, str]], counts: Mapping[str, int]) -> dict[str, str]:
     """Sound -> word; a shared sound goes to the word in most documents, if there is one."""
     seen: dict[str, list[str]] = {}
@@ -91,9 +95,11 @@ class Speller:
         """``words``: the corpus's words, with how many documents hold each if known."""
         counts = words if isinstance(words, Mapping) else dict.fromkeys(words, 1)
         self.words = frozenset(w for w in counts if _CJK_WORD.fullmatch(w) and is_word(w))
-        toned = [("".join(_toned(w)), w) for w in self.words]
-        self._toned = _by_sound(toned, counts)
-        self._toneless = _by_sound((("".join(lazy_pinyin(w)), w) for w in self.words), counts)
+        sounds = [(_toned(w), w) for w in self.words]
+        self._toned = _by_sound((("".join(t), w) for t, w in sounds), counts)
+        self._toneless = _by_sound((("".join(_toneless(t)), w) for t, w in sounds), counts)
+        if self.words:
+            _syllables()  # read once at load, not on the first pinyin query
 
     def __len__(self) -> int:
         return len(self.words)
@@ -101,7 +107,7 @@ class Speller:
     def _sounds_like(self, toned: list[str], start: int, end: int) -> str | None:
         key = "".join(toned[start:end])
         word = self._toned.get(key)
-        return word or self._toneless.get("".join(p.rstrip("012345") for p in toned[start:end]))
+        return word or self._toneless.get("".join(_toneless(toned[start:end])))
 
     def correct(self, text: str) -> str:
         """``text`` (already normalised) with misheard spans replaced by corpus words."""

@@ -37,8 +37,8 @@ VERDICTS = ("correct", "incorrect", "unanswerable")
 SOURCES = ("customer", "agent")
 # Customer-facing channels: what the review queue and the gap report look at.
 CUSTOMER_CHANNELS = ("widget", "api")
-# Confidence under which an answered question still goes to review: a little above the
-# calibrated answer threshold (0.92), so answers near the line are checked too.
+# Confidence under which an answered question still goes to review, besides every
+# escalation: answers the confidence model is least sure of get a human look.
 REVIEW_BELOW = 0.95
 
 # One entry per schema version; never edit a released one, append a new one.
