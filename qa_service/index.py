@@ -89,6 +89,12 @@ class BuildResult:
 MATCHER_MAX_ENTRIES = 1000
 
 
+def corpus_texts(index: IndexData) -> list[str]:
+    """An index's questions and passages, normalised like queries."""
+    questions = (q for e in index.entries for q in (e["question"], *e.get("alt_questions", ())))
+    return [normalise(t) for t in (*questions, *(p.text for p in index.passages))]
+
+
 def entry_document(e: FaqEntry) -> str:
     return "\n".join([e.question, *e.alt_questions, *e.paragraphs])
 

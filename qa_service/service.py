@@ -17,7 +17,7 @@ from .cache import RetrievalCache
 from .config import Settings
 from .decision import Calibration, Decider, Decision
 from .embedders import Embedder, load_embedder
-from .index import IndexData, IndexError_, load_index
+from .index import IndexData, IndexError_, corpus_texts, load_index
 from .retrieval import RetrievalConfig, Retriever
 from .speller import Speller
 from .text import clean, detect_language, has_content, normalise
@@ -148,7 +148,11 @@ class QAService:
                     self.load_error = str(exc)
                 raise IndexMismatch(str(exc)) from exc
             # The speller's targets are the words of this corpus, so it changes with the index.
-            speller = Speller(index.lexical.document_counts()) if self.correct_spelling else None
+            speller = (
+                Speller(index.lexical.document_counts(), corpus_texts(index))
+                if self.correct_spelling
+                else None
+            )
             live = _Live(index, Retriever(index, self.retrieval_config), speller)
             self._live = live  # one assignment: in-flight queries keep their old reference
             self.cache.clear()

@@ -6,7 +6,9 @@ sound of the intended word, so a query span that sounds like a word of the corpu
 one, is rewritten to it before encoding: the encoder then sees the words the FAQ uses.
 
 Targets are the corpus's words of two to four characters that are real words (in jieba's
-dictionary: the corpus's own typo examples such as 密马 are not targets). Where two targets
+dictionary: the corpus's own typo examples such as 密马 are not targets) and that the corpus
+uses as words: search-mode segmentation also yields 新密 (a place name) out of 新密码, and as a
+target it turned the 信密 of 微信密码 into 新密. Where two targets
 share a sound, the tones tell them apart (重置 and 充值 are both ``chongzhi``), else the one in
 more documents wins (邮箱 over a stray 油箱), else neither is a target. Real words in the
 query are never rewritten, so a correct word cannot be "corrected" into a corpus word that
@@ -47,6 +49,14 @@ def _is_pinyin(word: str) -> bool:
     return ok[n]
 
 
+# Everyday words of payments and apps that jieba's dictionary predates. Unknown, their
+# characters read as misheard neighbours: 微信密码 became 微新密码 (信密码 ~ 新密码).
+NEWER_WORDS = frozenset(
+    """微信 网银 余额宝 花呗 脸书 推特 抖音 快手 拼多多 币安 比特币 以太坊 泰达币 谷歌 安卓
+    人工客服 闪退 微博 公众号 小程序 云闪付 扫码 到账 二维码 验证码 手机号 电子钱包""".split()
+)
+
+
 @lru_cache(maxsize=1)
 def _dictionary() -> dict[str, int]:
     jieba.dt.check_initialized()
@@ -54,8 +64,8 @@ def _dictionary() -> dict[str, int]:
 
 
 def is_word(text: str) -> bool:
-    """A word of jieba's dictionary (its prefix entries have frequency 0)."""
-    return _dictionary().get(text, 0) > 0
+    """A word of jieba's dictionary (its prefix entries have frequency 0), or a newer one."""
+    return _dictionary().get(text, 0) > 0 or text in NEWER_WORDS
 
 
 def _toned(text: str) -> list[str]:
@@ -91,10 +101,18 @@ def _by_sound(sounds: Iterable[tuple[str, str]], counts: Mapping[str, int]) -> d
 
 
 class Speller:
-    def __init__(self, words: Mapping[str, int] | Iterable[str]):
-        """``words``: the corpus's words, with how many documents hold each if known."""
+    def __init__(
+        self, words: Mapping[str, int] | Iterable[str], texts: Iterable[str] | None = None
+    ):
+        """``words``: the corpus's words, with how many documents hold each if known;
+        ``texts``: the corpus's (normalised) texts, to keep only words they use as words."""
         counts = words if isinstance(words, Mapping) else dict.fromkeys(words, 1)
-        self.words = frozenset(w for w in counts if _CJK_WORD.fullmatch(w) and is_word(w))
+        used = None if texts is None else {w for t in texts for w in jieba.lcut(t)}
+        self.words = frozenset(
+            w
+            for w in counts
+            if _CJK_WORD.fullmatch(w) and is_word(w) and (used is None or w in used)
+        )
         sounds = [(_toned(w), w) for w in self.words]
         self._toned = _by_sound((("".join(t), w) for t, w in sounds), counts)
         self._toneless = _by_sound((("".join(_toneless(t)), w) for t, w in sounds), counts)

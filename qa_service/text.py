@@ -53,6 +53,10 @@ _EN_SLANG = {
     "plz": "please",
     "cant": "can't",
     "wont": "won't",
+    # Lower-cased, the brand reads to USE as some other name: "怎么找回okpay的密码" sat closer
+    # to a not-covered question than to the password entry. Capitals as the corpus writes it
+    # (dev, 5-fold CV decision accuracy +0.8 points).
+    "okpay": "OKPAY",
 }
 _EN_WORD = re.compile(r"[a-z]+")
 

@@ -54,6 +54,22 @@ def test_targets_are_real_words_and_shared_sounds_go_to_the_commoner_word() -> N
     assert len(Speller([])) == 0 and Speller([]).correct("东结") == "东结"
 
 
+def test_words_jieba_lacks_are_not_read_as_misheard_neighbours() -> None:
+    # Without 微信 as a word, its 信 joined 密码 into 信密码, heard as 新密码.
+    sp = Speller({"新密码": 1, "密码": 3})
+    assert is_word("微信")
+    assert sp.correct("微信密码忘了") == "微信密码忘了"
+    assert sp.correct("信密码忘了") == "新密码忘了"  # a real mishearing still is corrected
+
+
+def test_targets_are_words_the_corpus_uses_as_words() -> None:
+    # Search-mode segmentation finds 新密 (a place) inside 新密码; the corpus never uses it.
+    counts = {"新密": 1, "密码": 2, "新密码": 1}
+    assert "新密" in Speller(counts).words
+    used = Speller(counts, texts=["设置新密码", "密码忘了"])
+    assert "新密" not in used.words and {"密码", "新密码"} <= used.words
+
+
 def test_service_corrects_typos_against_its_own_corpus(service: QAService) -> None:
     typed = service.ask("帐户被东结了怎么办")
     assert not typed.escalate and typed.answer["faq_id"] == "account-frozen"

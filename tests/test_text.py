@@ -2,7 +2,10 @@ from qa_service.text import clean, detect_language, has_content, normalise
 
 
 def test_normalise_folds_width_script_case_and_slang() -> None:
-    assert normalise("ＯＫＰＡＹ") == "okpay"
+    assert normalise("ＡＢＣ") == "abc"
+    # The brand in any case reads as the corpus writes it (the encoder is case-sensitive).
+    assert normalise("ＯＫＰＡＹ") == normalise("okpay") == normalise("OkPay") == "OKPAY"
+    assert normalise("怎么找回okpay的密码") == "怎么找回OKPAY的密码"
     assert normalise("忘記密碼怎麼辦") == "忘记密码怎么办"
     assert normalise("密码忘了咋办") == "密码忘了怎么办"
     assert normalise("forgot my PW") == "forgot my password"
