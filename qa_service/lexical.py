@@ -91,13 +91,6 @@ class LexicalIndex:
             return np.zeros(self.n_docs, dtype=np.float32)
         return np.asarray(self._model.get_scores(toks), dtype=np.float32)
 
-    def document_counts(self) -> dict[str, int]:
-        """How many documents hold each indexed term."""
-        vocab = getattr(self._model, "vocab_dict", None) or {}
-        indptr = np.asarray(self._model.scores["indptr"])
-        per_term = np.diff(indptr)
-        return {t: int(per_term[i]) for t, i in vocab.items() if 0 <= i < len(per_term)}
-
     def save(self, path: Path) -> None:
         self._model.save(str(path))
 

@@ -148,11 +148,7 @@ class QAService:
                     self.load_error = str(exc)
                 raise IndexMismatch(str(exc)) from exc
             # The speller's targets are the words of this corpus, so it changes with the index.
-            speller = (
-                Speller(index.lexical.document_counts(), corpus_texts(index))
-                if self.correct_spelling
-                else None
-            )
+            speller = Speller.from_texts(corpus_texts(index)) if self.correct_spelling else None
             live = _Live(index, Retriever(index, self.retrieval_config), speller)
             self._live = live  # one assignment: in-flight queries keep their old reference
             self.cache.clear()

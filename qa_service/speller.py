@@ -5,10 +5,10 @@ plain pinyin when they cannot be bothered to pick characters (``mima wang le``).
 sound of the intended word, so a query span that sounds like a word of the corpus, but is not
 one, is rewritten to it before encoding: the encoder then sees the words the FAQ uses.
 
-Targets are the corpus's words of two to four characters that are real words (in jieba's
-dictionary: the corpus's own typo examples such as 密马 are not targets) and that the corpus
-uses as words: search-mode segmentation also yields 新密 (a place name) out of 新密码, and as a
-target it turned the 信密 of 微信密码 into 新密. Where two targets
+Targets are the words of two to four characters that the corpus's texts segment into and
+that are real words (in jieba's dictionary: the corpus's own typo examples such as 密马 are
+not targets). Precise segmentation, not BM25's search mode: that also yields 新密 (a place
+name) out of 新密码, and as a target it turned the 信密 of 微信密码 into 新密. Where two targets
 share a sound, the tones tell them apart (重置 and 充值 are both ``chongzhi``), else the one in
 more documents wins (邮箱 over a stray 油箱), else neither is a target. Real words in the
 query are never rewritten, so a correct word cannot be "corrected" into a corpus word that
@@ -19,6 +19,7 @@ word of the query is pinyin, so English stays English.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 
@@ -101,23 +102,20 @@ def _by_sound(sounds: Iterable[tuple[str, str]], counts: Mapping[str, int]) -> d
 
 
 class Speller:
-    def __init__(
-        self, words: Mapping[str, int] | Iterable[str], texts: Iterable[str] | None = None
-    ):
-        """``words``: the corpus's words, with how many documents hold each if known;
-        ``texts``: the corpus's (normalised) texts, to keep only words they use as words."""
+    def __init__(self, words: Mapping[str, int] | Iterable[str]):
+        """``words``: the corpus's words, with how many documents hold each if known."""
         counts = words if isinstance(words, Mapping) else dict.fromkeys(words, 1)
-        used = None if texts is None else {w for t in texts for w in jieba.lcut(t)}
-        self.words = frozenset(
-            w
-            for w in counts
-            if _CJK_WORD.fullmatch(w) and is_word(w) and (used is None or w in used)
-        )
+        self.words = frozenset(w for w in counts if _CJK_WORD.fullmatch(w) and is_word(w))
         sounds = [(_toned(w), w) for w in self.words]
         self._toned = _by_sound((("".join(t), w) for t, w in sounds), counts)
         self._toneless = _by_sound((("".join(_toneless(t)), w) for t, w in sounds), counts)
         if self.words:
             _syllables()  # read once at load, not on the first pinyin query
+
+    @classmethod
+    def from_texts(cls, texts: Iterable[str]) -> Speller:
+        """Targets from the corpus's (normalised) texts: each word with how many texts hold it."""
+        return cls(Counter(w for t in texts for w in set(jieba.lcut(t))))
 
     def __len__(self) -> int:
         return len(self.words)

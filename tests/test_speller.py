@@ -64,10 +64,9 @@ def test_words_jieba_lacks_are_not_read_as_misheard_neighbours() -> None:
 
 def test_targets_are_words_the_corpus_uses_as_words() -> None:
     # Search-mode segmentation finds 新密 (a place) inside 新密码; the corpus never uses it.
-    counts = {"新密": 1, "密码": 2, "新密码": 1}
-    assert "新密" in Speller(counts).words
-    used = Speller(counts, texts=["设置新密码", "密码忘了"])
-    assert "新密" not in used.words and {"密码", "新密码"} <= used.words
+    sp = Speller.from_texts(["设置新密码", "密码忘了", "忘了密码怎么办"])
+    assert "新密" not in sp.words and {"密码", "新密码"} <= sp.words
+    assert sp.correct("蜜码忘了") == "密码忘了"
 
 
 def test_service_corrects_typos_against_its_own_corpus(service: QAService) -> None:

@@ -83,9 +83,9 @@ def _split_model_path(name: str, requirements: list[str]) -> str:
 def resolve_model_path(name: str) -> str:
     if Path(name).expanduser().is_dir():
         return str(Path(name).expanduser().resolve())
-    if name.lower().removeprefix("sentence-transformers/") in SPLIT_PACKAGES:
-        key = name.lower().removeprefix("sentence-transformers/")
-        return _split_model_path(key, SPLIT_PACKAGES[key])
+    split = name.lower().removeprefix("sentence-transformers/")
+    if split in SPLIT_PACKAGES:
+        return _split_model_path(split, SPLIT_PACKAGES[split])
     module = _PACKAGED.get(name.lower())
     if module:
         try:
