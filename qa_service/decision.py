@@ -27,6 +27,7 @@ FEATURES = (
     "neg_gap",
     "reject_gap",
     "missing_terms",
+    "detail_missing",
 )
 
 
@@ -37,6 +38,10 @@ class Calibration:
     min_top: float = 0.0  # below this raw score an escalation is labelled out_of_scope
     reject_wins: bool = True  # escalate when the "not covered" examples beat every entry
     reject_confidence: float = 0.05  # share of such escalations whose top answer was right
+    # escalate when the question asks for a detail (a duration, a rate, a named platform...)
+    # that the best entry's answer does not give
+    detail_rule: bool = True
+    detail_confidence: float = 0.05  # share of such escalations whose top answer was right
     features: list[str] = field(default_factory=lambda: list(FEATURES))
     coef: list[float] = field(default_factory=lambda: [12.0, 6.0, 0.0, 0.0, 0.0])
     intercept: float = -7.0
@@ -86,6 +91,9 @@ class Decider:
         if cal.reject_wins and feats.get("reject_gap", -1.0) > 0:
             # Closer to a question the FAQ is known not to answer than to any entry.
             return Decision(True, "out_of_scope", min(conf, cal.reject_confidence))
+        if cal.detail_rule and feats.get("detail_missing", 0.0) > 0:
+            # The answer is on topic but cannot say what was asked; a person can.
+            return Decision(True, "out_of_scope", min(conf, cal.detail_confidence))
         if conf < cal.answer_threshold:
             # Far from every entry reads as "not in the FAQ" rather than "unsure".
             far = feats.get("top", 0.0) < cal.min_top

@@ -7,9 +7,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import details
 from .corpus import Passage
 from .index import KIND_PASSAGE, IndexData
 from .lexical import query_terms
+from .text import normalise
 
 # How many dense neighbours to gather per query; small corpora are scanned whole.
 DENSE_CANDIDATES = 256
@@ -63,6 +65,11 @@ class Retriever:
         n = max(1, len(terms))
         self._idf = {t: float(np.log((n + 1) / (c + 0.5))) for t, c in df.items()}
         self._idf_unknown = float(np.log((n + 1) / 0.5))
+        # Each entry's answer as the customer reads it, for the "detail not given" check.
+        answers: list[list[str]] = [[] for _ in range(n_entries)]
+        for i, p in enumerate(index.passages):
+            answers[self._passage_entry[i]].append(p.text)
+        self._answers = [normalise("\n".join(a)) for a in answers]
 
     def search(self, norm_query: str, query_vec: np.ndarray, top_k: int = 3) -> Retrieval:
         cfg, idx = self.config, self.index
@@ -158,4 +165,6 @@ class Retriever:
                 weights = {t: self._idf.get(t, self._idf_unknown) for t in toks}
                 missing = sum(w for t, w in weights.items() if t not in idx.entry_terms[top])
                 out["missing_terms"] = missing / sum(weights.values())
+        # A duration, a rate, a named platform... that the best entry's answer does not give.
+        out["detail_missing"] = float(bool(details.missing(norm_query, self._answers[top])))
         return out

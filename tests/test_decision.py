@@ -32,6 +32,7 @@ def test_confidence_is_monotone_in_the_signals() -> None:
         ({"top": 0.2, "margin": 0.1}, True, True, "out_of_scope"),
         ({"top": 0.9, "margin": 0.01}, True, True, "ambiguous"),
         ({"top": 0.9, "margin": 0.2, "reject_gap": 0.1}, True, True, "out_of_scope"),
+        ({"top": 0.9, "margin": 0.2, "detail_missing": 1.0}, True, True, "out_of_scope"),
         ({"top": 0.9, "margin": 0.2}, False, True, "out_of_scope"),
     ],
 )
@@ -42,6 +43,11 @@ def test_decision_rules(feats, content, escalate, reason) -> None:
 
 def test_reject_rule_can_be_turned_off() -> None:
     d = Decider(_cal(reject_wins=False)).decide({"top": 0.9, "margin": 0.2, "reject_gap": 0.1})
+    assert not d.escalate
+
+
+def test_detail_rule_can_be_turned_off() -> None:
+    d = Decider(_cal(detail_rule=False)).decide({"top": 0.9, "margin": 0.2, "detail_missing": 1})
     assert not d.escalate
 
 

@@ -34,6 +34,7 @@ class Variant:
     features: tuple[str, ...] = DEFAULT_FEATURES
     negatives: bool = True
     reject_wins: bool = True
+    detail_rule: bool = True
     normalise: bool = True
     spelling: bool = True
     embedder: str | None = None  # None: the configured default
@@ -62,6 +63,11 @@ def default_variants() -> list[Variant]:
             reject_wins=False,
         ),
         Variant("- reject rule", "answerability: negatives beat every entry", reject_wins=False),
+        Variant(
+            "- detail check",
+            "answerability: a duration, rate, platform... the answer does not give",
+            detail_rule=False,
+        ),
         Variant(
             "- answerability signals",
             "answerability: key terms, reject gap",
@@ -114,6 +120,7 @@ def run_ablation(
             )
             svc.load()
             svc.calibration.reject_wins = v.reject_wins
+            svc.calibration.detail_rule = v.detail_rule
             cal, report = calibrate(
                 svc,
                 dev,
@@ -121,7 +128,6 @@ def run_ablation(
                 features=v.features,
                 max_wrong_rate=DEFAULT_MAX_WRONG_RATE,
             )
-            cal.reject_wins = v.reject_wins
             svc.calibration, svc.decider = cal, Decider(cal)
             svc.cache.clear()
             test_summary = summary(evaluate(InProcessClient(svc), test))

@@ -50,11 +50,13 @@ class Observed:
     should_escalate: np.ndarray
     margin: np.ndarray
     top: np.ndarray
-    forced: np.ndarray  # escalated whatever the threshold: no content, or a "not covered" match
+    forced: np.ndarray  # escalated whatever the threshold: no content, or a hard rule below
+    rejected: np.ndarray  # a "not covered" example beat every entry
+    detailed: np.ndarray  # asks for a detail the best entry's answer does not give
 
 
 def observe(service: QAService, questions: list[LabelledQuestion]) -> Observed:
-    rows, correct, esc, forced = [], [], [], []
+    rows, correct, esc, no_content = [], [], [], []
     for q in questions:
         a = service.ask(q.question, top_k=1, channel="eval")
         top = a.passages[0] if a.passages else None
@@ -62,17 +64,20 @@ def observe(service: QAService, questions: list[LabelledQuestion]) -> Observed:
         rows.append([a.features.get(f, 0.0) for f in FEATURES])
         correct.append(ok)
         esc.append(q.escalate)
-        no_content = not has_content(normalise(q.question))
-        rejected = service.calibration.reject_wins and a.features.get("reject_gap", -1.0) > 0
-        forced.append(no_content or rejected)
+        no_content.append(not has_content(normalise(q.question)))
     feats = np.asarray(rows, dtype=np.float64).reshape(len(questions), len(FEATURES))
+    cal = service.calibration
+    rejected = cal.reject_wins & (feats[:, FEATURES.index("reject_gap")] > 0)
+    detailed = cal.detail_rule & (feats[:, FEATURES.index("detail_missing")] > 0) & ~rejected
     return Observed(
         feats,
         np.asarray(correct),
         np.asarray(esc),
         feats[:, FEATURES.index("margin")],
         feats[:, FEATURES.index("top")],
-        np.asarray(forced, dtype=bool),
+        np.asarray(no_content, dtype=bool) | rejected | detailed,
+        rejected,
+        detailed,
     )
 
 
@@ -181,10 +186,10 @@ def calibrate(
     conf = model.predict_proba(x)[:, 1]
     t, m = _pick(conf, obs, everything, target_precision, max_wrong_rate)
     cal = _calibration(model, t, m, obs, everything, list(features))
-    rejected = obs.forced & (obs.top > 0)
-    cal.reject_confidence = round(
-        float((obs.correct[rejected].sum() + 1) / (rejected.sum() + 2)), 4
-    )
+    cal.reject_wins = service.calibration.reject_wins
+    cal.detail_rule = service.calibration.detail_rule
+    cal.reject_confidence = _share_right(obs, obs.rejected)
+    cal.detail_confidence = _share_right(obs, obs.detailed)
     fitted = decision_figures(_answered_by(cal, obs), obs)
     cal.info = {
         "fitted_on": len(questions),
@@ -196,6 +201,12 @@ def calibrate(
         "cross_validated": {key: round(v, 4) for key, v in cv.items()},
     }
     return cal, {"before": before, "cross_validated": cv, "fitted_in_sample": fitted}
+
+
+def _share_right(obs: Observed, rule: np.ndarray) -> float:
+    """A rule's confidence: the share of its escalations whose top answer was right anyway."""
+    hit = rule & (obs.top > 0)
+    return round(float((obs.correct[hit].sum() + 1) / (hit.sum() + 2)), 4)
 
 
 def _answered_by(cal: Calibration, obs: Observed) -> np.ndarray:

@@ -1,0 +1,147 @@
+"""Details a question asks for that an answer may not give.
+
+A near miss sits close to an FAQ entry but asks for something its answer does not state: how
+long a withdrawal takes, the fee in percent, the minimum amount, support hours, where the
+company is based, the help centre's web address, whether Alipay works, whether a quoted e-mail
+address is the right one. The encoder reads "提现几天到账" and "提现手续费是多少" as neighbours,
+so the answer-or-escalate decision also checks, word by word, that the matched answer holds
+the kind of detail asked for.
+
+Both sides are compared in ``text.normalise`` form (simplified Chinese, lower case, half-width).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+# What a question asks for, by kind: (question pattern, pattern of an answer that gives one).
+# An FAQ answer that states a duration, a rate or an address passes the check for that kind.
+_NUM = r"(?:\d+|[一二两三四五六七八九十百千万半]+)"
+_KINDS: dict[str, tuple[str, str]] = {
+    "duration": (
+        r"多久|多长时间|多少天|(?<!好)几天(?!前)|多少个?小时|(?<!好)几个?小时(?!前)|几分钟|"
+        r"多少分钟|几个?工作日|多少个?工作日|多快|什么时候(?:能|会|才|可以)?(?:到账|回复|回|解冻|"
+        r"解开|处理好?|退回)|how long|how many (?:business |working )?(?:days|hours|minutes)|"
+        r"how soon|how fast|how quickly|when will|response time|turnaround|processing time",
+        _NUM + r"\s*(?:个?工作日|天|个?小时|分钟|days?|hours?|minutes?)",
+    ),
+    "hours": (
+        r"几点|营业时间|工作时间|上班时间|服务时间|在线时间|24小时|全天|周末|节假日|"
+        r"(?:business|opening|office|working|support|service) hours|hours of|24/7|24 ?hours|"
+        r"weekends?|holidays?|what time",
+        r"\d{1,2}[:点]\d{0,2}|24小时|周[一二三四五六日]|工作日",
+    ),
+    "rate": (
+        r"几个点|百分之|百分比|%|percent|汇率|利率|exchange rate|interest",
+        r"\d+(?:\.\d+)?\s*%|百分之" + _NUM,
+    ),
+    "limit": (
+        r"限额|上限|下限|最低|最高|最多|最少|起提|门槛|额度|封顶|limit|minimum|maximum|\bmin\b|"
+        r"\bmax\b|at least|at most",
+        r"(?:最低|最高|最多|最少|上限|下限|限额)[^。]{0,8}\d",
+    ),
+    "location": (
+        r"总部|哪个国家|哪国|哪里的公司|注册地|哪个城市|公司地址|办公地址|线下|门店|"
+        r"headquarter|based in|which country|located|office address",
+        r"总部(?:位于|在)|注册于",
+    ),
+    "web address": (
+        r"网址|域名|\burl\b|web ?address|website address",
+        r"https?://|www\.|\.com\b",
+    ),
+    "account name": (
+        r"叫啥名|叫什么名|账号名|用户名是|username|account name",
+        r"@[a-z0-9_]{3,}",
+    ),
+}
+_ASKS = {kind: re.compile(q) for kind, (q, _) in _KINDS.items()}
+_GIVES = {kind: re.compile(a) for kind, (_, a) in _KINDS.items()}
+
+# Values a question quotes that an answer would have to contain to confirm them.
+_QUOTED = (
+    re.compile(r"[a-z0-9._%+-]+@[a-z0-9-]+\.[a-z0-9.-]*[a-z]"),  # an e-mail address
+    re.compile(r"https?://[!-~]+|www\.[!-~]+"),  # a web address (ASCII: stops at Chinese text)
+    # an amount of money: the customer wants a figure computed for them
+    re.compile(r"\d+(?:\.\d+)?\s*(?:块|元|美元|美金|刀|usd|rmb|cny|dollars?|bucks)|[$¥]\s*\d+"),
+)
+
+# Named payment and social platforms. Asking "does it work with X" is answered only by an
+# answer that names X; "电子钱包" in the fees answer does not say whether Alipay is one of them.
+_PROVIDERS: tuple[tuple[str, ...], ...] = (
+    ("支付宝", "alipay"),
+    ("微信", "wechat", "weixin", "公众号"),
+    ("paypal",),
+    ("skrill",),
+    ("neteller",),
+    ("payoneer",),
+    ("transferwise", "wise"),
+    ("revolut",),
+    ("venmo",),
+    ("zelle",),
+    ("cash app", "cashapp"),
+    ("apple pay", "applepay"),
+    ("google pay", "gpay"),
+    ("samsung pay",),
+    ("银联", "unionpay", "云闪付"),
+    ("usdt", "泰达币"),
+    ("以太坊", "ethereum", "eth"),
+    ("莱特币", "litecoin"),
+    ("狗狗币", "dogecoin"),
+    ("amex", "american express", "美国运通"),
+    ("jcb",),
+    ("西联", "western union"),
+    ("moneygram",),
+    ("微博", "weibo"),
+    ("telegram", "电报"),
+    ("whatsapp",),
+    ("instagram",),
+    ("tiktok", "抖音"),
+    ("小红书",),
+    ("youtube", "油管"),
+    ("linkedin", "领英"),
+    ("discord",),
+    ("reddit",),
+    ("qq",),
+    ("快手",),
+    ("bilibili", "b站"),
+    ("知乎",),
+)
+
+
+def _name_pattern(name: str) -> str:
+    # Latin names as whole words ("eth" is not in "method"); Chinese ones as substrings.
+    return rf"(?<![a-z]){re.escape(name)}(?![a-z])" if name.isascii() else re.escape(name)
+
+
+_PROVIDER_RES = tuple(re.compile("|".join(_name_pattern(n) for n in names)) for names in _PROVIDERS)
+
+
+def asked(question: str) -> set[str]:
+    """Every detail ``question`` asks for: kinds ("duration"), quoted values and names."""
+    out = {kind for kind, pat in _ASKS.items() if pat.search(question)}
+    for pat in _QUOTED:
+        out.update(m.group(0) for m in pat.finditer(question))
+    out.update(f"name:{i}" for i, pat in enumerate(_PROVIDER_RES) if pat.search(question))
+    return out
+
+
+def given(answer: str, details: Iterable[str]) -> set[str]:
+    """Those of ``details`` that ``answer`` gives."""
+    out = set()
+    for d in details:
+        if d in _GIVES:
+            ok = bool(_GIVES[d].search(answer))
+        elif d.startswith("name:"):
+            ok = bool(_PROVIDER_RES[int(d[5:])].search(answer))
+        else:
+            ok = d in answer
+        if ok:
+            out.add(d)
+    return out
+
+
+def missing(question: str, answer: str) -> set[str]:
+    """Details ``question`` asks for that ``answer`` does not give."""
+    wanted = asked(question)
+    return wanted - given(answer, wanted) if wanted else set()

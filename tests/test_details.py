@@ -1,0 +1,94 @@
+from pathlib import Path
+
+import pytest
+
+from qa_service import details
+from qa_service.corpus import load_corpus
+from qa_service.service import QAService
+from qa_service.text import normalise
+
+FEES = normalise("对于不同的提款方式,例如银行卡提现、电子钱包提现等,手续费的标准也会有所不同。")
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("提现一般几天到账", "duration"),
+        ("how long does a withdrawal take", "duration"),
+        ("客服几点上班", "hours"),
+        ("live chat support hours?", "hours"),
+        ("银行卡提现收几个点", "rate"),
+        ("提现最低多少钱起", "limit"),
+        ("whats the withdrawal limit per day", "limit"),
+        ("OKPAY总部在哪", "location"),
+        ("帮助中心网址是啥", "web address"),
+        ("你们官方facebook叫啥名字", "account name"),
+    ],
+)
+def test_kinds_of_detail_asked(question: str, kind: str) -> None:
+    assert kind in details.asked(normalise(question))
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "提现手续费是多少",
+        "问题拖了好几天了 去哪找客服",
+        "官网点客服之后会跳出聊天窗口吗",
+        "what methods can i pay with",
+    ],
+)
+def test_plain_questions_ask_no_detail(question: str) -> None:
+    assert details.asked(normalise(question)) == set()
+
+
+def test_a_detail_the_answer_gives_is_not_missing() -> None:
+    assert details.missing("提现几天到账", "提现一般3个工作日内到账") == set()
+    assert details.missing("提现几天到账", FEES) == {"duration"}
+    assert details.missing("手续费是百分之几", "手续费为1.5%") == set()
+
+
+def test_named_platforms_must_be_named_by_the_answer() -> None:
+    answer = normalise("用户可以选择使用Visa、MasterCard等国际信用卡")
+    assert details.missing(normalise("支持支付宝吗"), answer) == {"name:0"}
+    assert details.missing(normalise("can i pay with alipay"), answer) == {"name:0"}
+    assert details.missing(normalise("支持visa吗"), answer) == set()
+    # Latin names are whole words: "eth" is not found inside "method".
+    assert details.asked("which payment method is best") == set()
+
+
+def test_quoted_values_must_appear_in_the_answer() -> None:
+    assert details.missing("客服邮箱是support@okpay.com吗", "通过官网提供的客服邮箱") == {
+        "support@okpay.com"
+    }
+    assert details.missing("提现1000块扣多少手续费", FEES) == {"1000块"}
+
+
+def test_no_example_question_asks_what_its_own_answer_does_not_give() -> None:
+    """The corpus must agree with the rule, or an entry's own examples would escalate."""
+    corpus = load_corpus(Path(__file__).parents[1] / "corpus")
+    clashes = [
+        (e.id, q)
+        for e in corpus.entries
+        for q in (e.question, *e.alt_questions)
+        if details.missing(normalise(q), normalise("\n".join(e.paragraphs)))
+    ]
+    assert clashes == []
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["提现一般要几天到账", "银行卡提现手续费几个点", "可以用paypal充值吗", "客服周末上班吗"],
+)
+def test_service_escalates_near_misses_asking_for_a_missing_detail(
+    service: QAService, question: str
+) -> None:
+    a = service.ask(question)
+    assert a.escalate and a.escalation["reason"] == "out_of_scope"
+    assert a.features["detail_missing"] == 1.0
+
+
+def test_service_still_answers_the_entry_question(service: QAService) -> None:
+    a = service.ask("提现手续费是多少")
+    assert not a.escalate and a.answer["faq_id"] == "withdrawal-fees"
+    assert a.features["detail_missing"] == 0.0
