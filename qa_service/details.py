@@ -60,11 +60,13 @@ _GIVES = {kind: re.compile(a) for kind, (_, a) in _KINDS.items()}
 
 # Values a question quotes that an answer would have to contain to confirm them.
 _QUOTED = (
-    re.compile(r"[a-z0-9._%+-]+@[a-z0-9-]+\.[a-z0-9.-]*[a-z]"),  # an e-mail address
-    re.compile(r"https?://[!-~]+|www\.[!-~]+"),  # a web address (ASCII: stops at Chinese text)
+    r"[a-z0-9._%+-]+@[a-z0-9-]+\.[a-z0-9.-]*[a-z]",  # an e-mail address
+    r"https?://[!-~]+|www\.[!-~]+",  # a web address (ASCII: it stops at Chinese text)
     # an amount of money: the customer wants a figure computed for them
-    re.compile(r"\d+(?:\.\d+)?\s*(?:块|元|美元|美金|刀|usd|rmb|cny|dollars?|bucks)|[$¥]\s*\d+"),
+    r"\d+(?:\.\d+)?\s*(?:块|元|美元|美金|刀|usd|rmb|cny|dollars?|bucks)|[$¥]\s*\d+",
 )
+# Normalised text is lower case but for the brand ("OKPAY"), which an address may contain.
+_QUOTED_RES = tuple(re.compile(p, re.IGNORECASE) for p in _QUOTED)
 
 # Named payment and social platforms. Asking "does it work with X" is answered only by an
 # answer that names X; "电子钱包" in the fees answer does not say whether Alipay is one of them.
@@ -120,7 +122,7 @@ _PROVIDER_RES = tuple(re.compile("|".join(_name_pattern(n) for n in names)) for 
 def asked(question: str) -> set[str]:
     """Every detail ``question`` asks for: kinds ("duration"), quoted values and names."""
     out = {kind for kind, pat in _ASKS.items() if pat.search(question)}
-    for pat in _QUOTED:
+    for pat in _QUOTED_RES:
         out.update(m.group(0) for m in pat.finditer(question))
     out.update(f"name:{i}" for i, pat in enumerate(_PROVIDER_RES) if pat.search(question))
     return out

@@ -58,8 +58,8 @@ def test_named_platforms_must_be_named_by_the_answer() -> None:
 
 
 def test_quoted_values_must_appear_in_the_answer() -> None:
-    assert details.missing("客服邮箱是support@okpay.com吗", "通过官网提供的客服邮箱") == {
-        "support@okpay.com"
+    assert details.missing(normalise("客服邮箱是support@okpay.com吗"), "官网提供的客服邮箱") == {
+        "support@OKPAY.com"
     }
     assert details.missing("提现1000块扣多少手续费", FEES) == {"1000块"}
 
