@@ -2,8 +2,8 @@
 
 A near miss sits close to an FAQ entry but asks for something its answer does not state: how
 long a withdrawal takes, the fee in percent, the minimum amount, support hours, where the
-company is based, the help centre's web address, whether Alipay works, whether a quoted e-mail
-address is the right one. The encoder reads "提现几天到账" and "提现手续费是多少" as neighbours,
+company is based, which language support speaks, the help centre's web address, whether
+Alipay works, whether a quoted e-mail address is the right one. The encoder reads "提现几天到账" and "提现手续费是多少" as neighbours,
 so the answer-or-escalate decision also checks, word by word, that the matched answer holds
 the kind of detail asked for.
 
@@ -45,6 +45,11 @@ _KINDS: dict[str, tuple[str, str]] = {
         r"总部|哪个国家|哪国|哪里的公司|注册地|哪个城市|公司地址|办公地址|线下|门店|"
         r"headquarter|based in|which country|located|office address",
         r"总部(?:位于|在)|注册于",
+    ),
+    # Which language support speaks: no answer says.
+    "language": (
+        r"中文|英文|英语|粤语|普通话|国语|语言|chinese|english|mandarin|cantonese|language",
+        r"中文|英文|英语|粤语|普通话|语言",
     ),
     "web address": (
         r"网址|域名|\burl\b|web ?address|website address",
