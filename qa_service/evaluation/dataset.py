@@ -49,7 +49,9 @@ def _row(obj: dict, where: str, n: int, problems: list[str]) -> LabelledQuestion
     if not isinstance(q, str) or not q.strip():
         problems.append(f"{where}: 'question' is missing or empty")
         return None
-    expected = obj.get("expected", [])
+    expected = obj.get("expected")
+    if expected is None:  # null is how many writers mark "no entry answers this"
+        expected = []
     if isinstance(expected, str):
         expected = [e for e in expected.replace(",", "|").split("|") if e.strip()]
     if not isinstance(expected, list) or not all(isinstance(e, str) for e in expected):
