@@ -65,11 +65,16 @@ class Retriever:
         n = max(1, len(terms))
         self._idf = {t: float(np.log((n + 1) / (c + 0.5))) for t, c in df.items()}
         self._idf_unknown = float(np.log((n + 1) / 0.5))
-        # Each entry's answer as the customer reads it, for the "detail not given" check.
+        # Each entry's answer as the customer reads it, and its example questions, for the
+        # "detail not given" check.
         answers: list[list[str]] = [[] for _ in range(n_entries)]
         for i, p in enumerate(index.passages):
             answers[self._passage_entry[i]].append(p.text)
         self._answers = [normalise("\n".join(a)) for a in answers]
+        self._example_details = [
+            details.asked_by(normalise(q) for q in (e["question"], *e.get("alt_questions", ())))
+            for e in index.entries
+        ]
 
     def search(self, norm_query: str, query_vec: np.ndarray, top_k: int = 3) -> Retrieval:
         cfg, idx = self.config, self.index
@@ -166,5 +171,6 @@ class Retriever:
                 missing = sum(w for t, w in weights.items() if t not in idx.entry_terms[top])
                 out["missing_terms"] = missing / sum(weights.values())
         # A duration, a rate, a named platform... that the best entry's answer does not give.
-        out["detail_missing"] = float(bool(details.missing(norm_query, self._answers[top])))
+        gap = details.missing(norm_query, self._answers[top], self._example_details[top])
+        out["detail_missing"] = float(bool(gap))
         return out
