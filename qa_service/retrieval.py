@@ -65,16 +65,11 @@ class Retriever:
         n = max(1, len(terms))
         self._idf = {t: float(np.log((n + 1) / (c + 0.5))) for t, c in df.items()}
         self._idf_unknown = float(np.log((n + 1) / 0.5))
-        # Each entry's answer as the customer reads it, and its example questions, for the
-        # "detail not given" check.
-        answers: list[list[str]] = [[] for _ in range(n_entries)]
-        for i, p in enumerate(index.passages):
-            answers[self._passage_entry[i]].append(p.text)
-        self._answers = [normalise("\n".join(a)) for a in answers]
-        self._example_details = [
-            details.asked_by(normalise(q) for q in (e["question"], *e.get("alt_questions", ())))
-            for e in index.entries
-        ]
+        self._entry_passages: list[list[int]] = [[] for _ in range(n_entries)]
+        for i, e in enumerate(self._passage_entry.tolist()):
+            self._entry_passages[e].append(i)
+        # Per entry, filled when it first comes top: its answer and what its examples ask for.
+        self._details: dict[int, tuple[str, frozenset[str]]] = {}
 
     def search(self, norm_query: str, query_vec: np.ndarray, top_k: int = 3) -> Retrieval:
         cfg, idx = self.config, self.index
@@ -140,6 +135,19 @@ class Retriever:
             )
         return Retrieval(hits, order, fused, dense, lex, features)
 
+    def _entry_details(self, entry: int) -> tuple[str, frozenset[str]]:
+        """The entry's answer as the customer reads it and the details its examples ask for
+        (``details.missing``'s arguments). Computed lazily: a large corpus loads no slower."""
+        found = self._details.get(entry)
+        if found is None:
+            idx = self.index
+            answer = "\n".join(idx.passages[i].text for i in self._entry_passages[entry])
+            e = idx.entries[entry]
+            examples = (normalise(q) for q in (e["question"], *e.get("alt_questions", ())))
+            found = normalise(answer), details.asked_by(examples)
+            self._details[entry] = found  # one assignment: concurrent queries are safe
+        return found
+
     def _answerability(
         self,
         norm_query: str,
@@ -171,6 +179,6 @@ class Retriever:
                 missing = sum(w for t, w in weights.items() if t not in idx.entry_terms[top])
                 out["missing_terms"] = missing / sum(weights.values())
         # A duration, a rate, a named platform... that the best entry's answer does not give.
-        gap = details.missing(norm_query, self._answers[top], self._example_details[top])
+        gap = details.missing(norm_query, *self._entry_details(top))
         out["detail_missing"] = float(bool(gap))
         return out
