@@ -25,7 +25,7 @@ import yaml
 
 SUFFIXES = (".md", ".jsonl")
 NEGATIVES_SUFFIX = ".escalate.txt"
-ENTRY_FIELDS = {"id", "question", "alt_questions", "tags", "url", "source"}
+ENTRY_FIELDS = {"id", "question", "alt_questions", "tags", "url", "source", "related"}
 JSONL_FIELDS = ENTRY_FIELDS | {"answer"}
 ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 # Paragraphs longer than this are split on sentence boundaries so one passage stays focused.
@@ -44,6 +44,8 @@ class FaqEntry:
     url: str | None = None
     origin: str | None = None
     line: int = 0
+    # Entries that complete this one's answer, such as each channel after "以下是几种主要的联系方法:"
+    related: tuple[str, ...] = ()
 
     @property
     def answer(self) -> str:
@@ -186,6 +188,13 @@ def load_corpus(path: str | Path) -> Corpus:
             )
         else:
             seen[e.id] = e
+    for e in entries:
+        unknown = [r for r in e.related if r not in seen or r == e.id]
+        if unknown:
+            problems.append(
+                f"{e.source}:{e.line}: 'related' names {', '.join(map(repr, unknown))}, "
+                "which is not another entry of the corpus"
+            )
     if not entries and not problems:
         problems.append(f"{root}: the corpus holds no entries")
     if problems:
@@ -241,6 +250,7 @@ def _make_entry(
         problems.append(f"{where}: empty answer")
     alts = _clean_list(obj.get("alt_questions"), "'alt_questions'", where, problems)
     tags = _clean_list(obj.get("tags"), "'tags'", where, problems)
+    related = _clean_list(obj.get("related"), "'related'", where, problems)
     url, origin = obj.get("url"), obj.get("source")
     if url is not None and not isinstance(url, str):
         problems.append(f"{where}: 'url' must be a string")
@@ -258,6 +268,7 @@ def _make_entry(
         url=url,
         origin=origin,
         line=line,
+        related=related,
     )
 
 

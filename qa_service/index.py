@@ -36,7 +36,7 @@ from .lexical import LexicalIndex, document_terms
 from .matcher import Matcher
 from .text import normalise
 
-FORMAT_VERSION = 2  # bump whenever what a build writes or means changes
+FORMAT_VERSION = 3  # bump whenever what a build writes or means changes
 KIND_PASSAGE, KIND_TITLE, KIND_ALT = 0, 1, 2
 KEEP_BUILDS = 3
 # Chosen with `qa-service bench` (README, Performance): 512-d vectors, 138 real questions,
@@ -225,6 +225,7 @@ def build_index(
                     "url": e.url,
                     "source": e.source,
                     "alt_questions": list(e.alt_questions),
+                    "related": list(e.related),
                 }
                 for e in corpus.entries
             ],

@@ -95,6 +95,16 @@ class _Live:
     index: IndexData
     retriever: Retriever
     speller: Speller | None
+    related: dict[str, list[dict[str, str]]] = field(default_factory=dict)
+
+
+def related_entries(index: IndexData) -> dict[str, list[dict[str, str]]]:
+    """Per entry id, the entries that complete its answer, as ``{"faq_id", "title"}``."""
+    titles = {e["id"]: e["question"] for e in index.entries}
+    return {
+        e["id"]: [{"faq_id": r, "title": titles[r]} for r in e.get("related", ()) if r in titles]
+        for e in index.entries
+    }
 
 
 class IndexMismatch(IndexError_):
@@ -149,7 +159,9 @@ class QAService:
                 raise IndexMismatch(str(exc)) from exc
             # The speller's targets are the words of this corpus, so it changes with the index.
             speller = Speller.from_texts(corpus_texts(index)) if self.correct_spelling else None
-            live = _Live(index, Retriever(index, self.retrieval_config), speller)
+            live = _Live(
+                index, Retriever(index, self.retrieval_config), speller, related_entries(index)
+            )
             self._live = live  # one assignment: in-flight queries keep their old reference
             self.cache.clear()
             self.load_error = None
@@ -201,6 +213,7 @@ class QAService:
                         "text": h.passage.text,
                         "score": round(max(0.0, min(1.0, h.score)), 4),
                         "source": h.passage.source,
+                        "related": live.related.get(h.passage.faq_id, []),
                     }
                     for h in result.hits
                 ]

@@ -133,6 +133,15 @@ class Speller:
             text = self._correct_hanzi(text)
         return self._correct_pinyin(text)
 
+    @staticmethod
+    def _cuts_a_word(text: str, start: int, end: int, run_end: int) -> bool:
+        """Whether a real word begins inside ``text[start:end]`` and runs on: rewriting the
+        span would break it ("有实体卡": 有实 sounds like 有事, but 实体 is a word)."""
+        for j in range(start + 1, end):
+            if any(is_word(text[j:k]) for k in range(end + 1, min(j + MAX_WORD, run_end) + 1)):
+                return True
+        return False
+
     def _correct_hanzi(self, text: str) -> str:
         out: list[str] = []
         i, n = 0, len(text)
@@ -156,6 +165,8 @@ class Speller:
                 i += known
                 continue
             for size in range(longest, 1, -1):
+                if self._cuts_a_word(text, i, i + size, run_end):
+                    continue
                 word = self._sounds_like(toned, i - run_start, i - run_start + size)
                 if word:
                     out.append(word)

@@ -58,6 +58,9 @@ _EN_SLANG = {
     # (dev, 5-fold CV decision accuracy +0.8 points).
     "okpay": "OKPAY",
 }
+# Shorthands the encoder misreads: "客服热线在哪" sat nearer live chat than the phone entry,
+# whose answer says 热线电话.
+_ZH_FORMS = ((re.compile(r"(?:热线|专线)(?:电话)?"), "热线电话"),)
 _EN_WORD = re.compile(r"[a-z]+")
 
 
@@ -82,6 +85,8 @@ def normalise(text: str) -> str:
     for src, dst in _ZH_SLANG.items():
         if src in text:
             text = text.replace(src, dst)
+    for pattern, dst in _ZH_FORMS:
+        text = pattern.sub(dst, text)
     text = _EN_WORD.sub(lambda m: _EN_SLANG.get(m.group(0), m.group(0)), text)
     return text
 

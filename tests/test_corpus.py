@@ -87,6 +87,11 @@ def test_directory_mixes_markdown_and_jsonl(tmp_path: Path) -> None:
         ("yaml.md", "---\nid: a\nquestion: [unclosed\n---\nA\n", "yaml.md:"),
         ("open.md", "---\nid: a\nquestion: q\n", "open.md:1: front matter is not closed"),
         (
+            "rel.md",
+            ENTRY.format(id="a") + "---\nid: b\nquestion: q\nrelated: [a, nope, b]\n---\nB\n",
+            "rel.md:7: 'related' names 'nope', 'b', which is not another entry of the corpus",
+        ),
+        (
             "noans.jsonl",
             '{"id": "a", "question": "q", "answer": "  "}\n',
             "noans.jsonl:1: empty answer",
@@ -138,3 +143,10 @@ def test_not_covered_questions_file(tmp_path: Path) -> None:
     assert corpus.negatives[0].source.endswith("gaps.escalate.txt")
     shipped = load_corpus(CORPUS)
     assert len(shipped.negatives) >= 50
+
+
+def test_related_entries_in_markdown_and_jsonl(tmp_path: Path) -> None:
+    _write(tmp_path, "a.md", "---\nid: a\nquestion: q\nrelated: [b]\n---\n\nA\n")
+    _write(tmp_path, "b.jsonl", '{"id": "b", "question": "q", "answer": "B", "related": ["a"]}\n')
+    corpus = load_corpus(tmp_path)
+    assert corpus.entry("a").related == ("b",) and corpus.entry("b").related == ("a",)

@@ -37,6 +37,7 @@ def test_misheard_spans_become_corpus_words(speller: Speller, typed: str, meant:
         "充值方式有哪些",  # 哪些 sounds like nothing here, and is a word
         "okpay froze my account, what should i do",  # English is not read as pinyin
         "women change pin",  # every word is pinyin-like, but none spells a target
+        "有实体卡吗",  # 有实 sounds like 有事, but rewriting it would break the word 实体
         "",
     ],
 )

@@ -13,6 +13,9 @@ def test_normalise_folds_width_script_case_and_slang() -> None:
     # Real words the speller must leave alone, but typos in a payment chat.
     assert normalise("体现要手续费吗") == "提现要手续费吗"
     assert normalise("客服电化多少") == "客服电话多少"
+    # The hotline by any name is the phone entry's 热线电话.
+    assert normalise("客服熱線在哪裡") == normalise("客服专线在哪里") == "客服热线电话在哪里"
+    assert normalise("热线电话是多少") == "热线电话是多少"
 
 
 def test_clean_drops_controls_and_surrogates() -> None:

@@ -34,6 +34,11 @@ class QueryRequest(BaseModel):
         return v
 
 
+class RelatedOut(BaseModel):
+    faq_id: str
+    title: str
+
+
 class PassageOut(BaseModel):
     id: str
     faq_id: str
@@ -41,6 +46,8 @@ class PassageOut(BaseModel):
     text: str
     score: float
     source: str
+    # Entries that complete this answer (the contact entry lists each channel): ask their title.
+    related: list[RelatedOut] = []
 
 
 class EscalationOut(BaseModel):

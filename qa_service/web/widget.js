@@ -49,6 +49,7 @@
       badInput: "请输入 1 到 1000 个字的问题。",
       serverError: "服务暂时不可用，请稍后重试。",
       privacy: "请勿输入银行卡号、密码、验证码等敏感信息。",
+      related: "详细了解：",
     },
     en: {
       launcher: "Help",
@@ -78,6 +79,7 @@
       badInput: "Please type a question of 1 to 1000 characters.",
       serverError: "The service is unavailable right now. Please try again later.",
       privacy: "Never type card numbers, passwords or verification codes here.",
+      related: "More on this:",
     },
   };
   var T = STRINGS[lang];
@@ -341,6 +343,20 @@
     } else {
       var ans = reply.answer || {};
       bubble.appendChild(el("p", { class: "qa-text", "data-testid": "qa-answer" }, ans.text || ""));
+      var related = Array.isArray(ans.related) ? ans.related : [];
+      if (related.length) {
+        // Entries that complete this answer (each contact channel): one tap asks for it.
+        var more = el("div", { class: "qa-chips qa-related", role: "group", "aria-label": T.related, "data-testid": "qa-related" });
+        more.appendChild(el("span", { class: "qa-related-label", "aria-hidden": "true" }, T.related));
+        related.forEach(function (r) {
+          var chip = el("button", { type: "button", class: "qa-chip", "data-faq-id": r.faq_id || "" }, r.title || "");
+          chip.addEventListener("click", function () {
+            ask(r.title);
+          });
+          more.appendChild(chip);
+        });
+        bubble.appendChild(more);
+      }
       if (ans.title) {
         var src = el("p", { class: "qa-source", "data-testid": "qa-source" });
         src.appendChild(el("span", { class: "qa-source-label" }, T.source));

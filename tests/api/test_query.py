@@ -31,8 +31,27 @@ def test_query_contract(client: TestClient) -> None:
     assert body["escalate"] is False and body["escalation"] is None
     assert body["answer"]["id"] == "password-reset#1" and len(body["passages"]) == 3
     for p in body["passages"]:
-        assert set(p) == {"id", "faq_id", "title", "text", "score", "source"}
+        assert set(p) == {"id", "faq_id", "title", "text", "score", "source", "related"}
         assert p["source"] == "corpus/okpay_faq.zh.md"
+    assert body["answer"]["related"] == []  # the reset answer is complete on its own
+
+
+def test_contact_answer_names_the_entries_that_complete_it(client: TestClient) -> None:
+    body = client.post("/v1/query", json={"question": "怎么联系客服"}).json()
+    assert body["answer"]["faq_id"] == "contact-channels"
+    assert body["answer"]["text"].endswith("以下是几种主要的联系方法:")
+    related = body["answer"]["related"]
+    assert [r["faq_id"] for r in related] == [
+        "contact-live-chat",
+        "contact-phone",
+        "contact-email",
+        "contact-social-media",
+        "help-center",
+    ]
+    assert related[1]["title"] == "OKPAY的客服电话在哪里找?"
+    # Asking a related entry's title gets that entry.
+    phone = client.post("/v1/query", json={"question": related[1]["title"]}).json()
+    assert not phone["escalate"] and phone["answer"]["faq_id"] == "contact-phone"
 
 
 def test_escalation_contract(client: TestClient, service) -> None:

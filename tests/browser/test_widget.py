@@ -72,6 +72,35 @@ def test_widget_answers_and_stores_helpful_feedback(server, zh_page) -> None:
     assert watch.errors == []
 
 
+def test_contact_answer_offers_each_channel(server, zh_page) -> None:
+    """The article's contact answer ends at "以下是几种主要的联系方法:"; the channels follow as
+    related entries, and one tap asks for a channel."""
+    page, watch = zh_page
+    open_widget(page, server)
+    page.get_by_test_id("qa-input").fill("怎么联系客服")
+    page.get_by_test_id("qa-send").click()
+    related = page.get_by_test_id("qa-related")
+    expect(related).to_have_count(1)
+    chips = related.locator("button")
+    expect(chips).to_have_count(5)
+    assert chips.evaluate_all("bs => bs.map(b => b.dataset.faqId)") == [
+        "contact-live-chat",
+        "contact-phone",
+        "contact-email",
+        "contact-social-media",
+        "help-center",
+    ]
+    shot(page, "widget-related-zh")
+    related.get_by_role("button", name="OKPAY的客服电话在哪里找?").click()
+    answer = page.get_by_test_id("qa-answer")
+    expect(answer).to_have_count(2)
+    expect(answer.nth(1)).to_contain_text("热线电话")
+    expect(page.get_by_test_id("qa-source").nth(1)).to_contain_text("客服电话")
+    # An answer that is complete on its own offers nothing more.
+    expect(page.get_by_test_id("qa-related")).to_have_count(1)
+    assert watch.errors == []
+
+
 def test_escalation_links_to_a_human(server, zh_page) -> None:
     page, watch = zh_page
     open_widget(page, server)
