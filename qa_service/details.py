@@ -48,7 +48,9 @@ _KINDS: dict[str, tuple[str, str]] = {
     ),
     # Which language support speaks: no answer says.
     "language": (
-        r"中文|英文|英语|粤语|普通话|国语|语言|chinese|english|mandarin|cantonese|language",
+        r"中文|英文|英语|粤语|普通话|国语|语言|[西法德日韩泰俄]语|越南语|马来语|印尼语|阿拉伯语|"
+        r"葡萄牙语|chinese|english|mandarin|cantonese|language|spanish|french|german|japanese|"
+        r"korean|thai|vietnamese|malay|indonesian|arabic|russian|portuguese|hindi",
         r"中文|英文|英语|粤语|普通话|语言",
     ),
     "web address": (
@@ -99,6 +101,8 @@ _PROVIDERS: tuple[tuple[str, ...], ...] = (
     ("jcb",),
     ("西联", "western union"),
     ("moneygram",),
+    ("google authenticator", "谷歌验证器", "谷歌身份验证器", "谷歌验证"),
+    ("authy",),
     ("微博", "weibo"),
     ("telegram", "电报"),
     ("whatsapp",),

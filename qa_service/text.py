@@ -61,6 +61,18 @@ _EN_SLANG = {
 # Shorthands the encoder misreads: "客服热线在哪" sat nearer live chat than the phone entry,
 # whose answer says 热线电话.
 _ZH_FORMS = ((re.compile(r"(?:热线|专线)(?:电话)?"), "热线电话"),)
+# A contact channel the customer does NOT want ("不想打电话 能打字问客服吗", "email instead of
+# calling") pulls the encoder toward that very channel; the clause is dropped before matching.
+_CHANNEL = (
+    r"(?:打电话|电话|发邮件|邮件|邮箱|email|打字|文字|网上聊天|在线聊|聊天|在线客服|社交媒体)"
+)
+_NOT_CHANNEL = re.compile(
+    r"(?:不想|不要|不用|不太会用|不会用|懒得|除了)[^,，。!！?？\s]{0,4}?"
+    + _CHANNEL
+    + r"[^,，。!！?？\s]{0,3}?(?=[,，。!！?？\s]|还|能|可以|有|$)"
+    r"|\b(?:don'?t want to|do not want to|rather not|instead of|other than|not by)\s+"
+    r"(?:call(?:ing)?|phon(?:e|ing)|e-?mail(?:ing)?|chat(?:ting)?|typ(?:e|ing))\b"
+)
 _EN_WORD = re.compile(r"[a-z]+")
 
 
@@ -88,6 +100,9 @@ def normalise(text: str) -> str:
     for pattern, dst in _ZH_FORMS:
         text = pattern.sub(dst, text)
     text = _EN_WORD.sub(lambda m: _EN_SLANG.get(m.group(0), m.group(0)), text)
+    kept = _NOT_CHANNEL.sub(" ", text)
+    if kept != text and _WORDISH.search(kept):
+        text = _SPACES.sub(" ", kept).strip()
     return text
 
 

@@ -23,6 +23,7 @@ FEES = normalise("对于不同的提款方式,例如银行卡提现、电子钱�
         ("OKPAY总部在哪", "location"),
         ("帮助中心网址是啥", "web address"),
         ("live chat got chinese or english only?", "language"),
+        ("live chat in spanish possible?", "language"),
         ("你们官方facebook叫啥名字", "account name"),
     ],
 )

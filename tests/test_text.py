@@ -18,6 +18,15 @@ def test_normalise_folds_width_script_case_and_slang() -> None:
     assert normalise("热线电话是多少") == "热线电话是多少"
 
 
+def test_a_channel_the_customer_does_not_want_is_dropped() -> None:
+    assert normalise("想打字问客服 不想打电话") == "想打字问客服"
+    assert normalise("除了打电话还能咋联系你们") == "还能怎么联系你们"
+    assert normalise("can i email support instead of calling") == "can i email support"
+    # Only channels: other negations are the question itself.
+    assert normalise("除了设个复杂点的密码还有啥办法") == "除了设个复杂点的密码还有什么办法"
+    assert normalise("不想打电话") == "不想打电话"  # nothing else left to match
+
+
 def test_clean_drops_controls_and_surrogates() -> None:
     assert clean("a\x00b\u200bc\n\t d") == "ab c d"
     assert clean("x\ud800y") == "xy"
