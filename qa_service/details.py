@@ -71,6 +71,10 @@ _QUOTED = (
     r"https?://[!-~]+|www\.[!-~]+",  # a web address (ASCII: it stops at Chinese text)
     # an amount of money: the customer wants a figure computed for them
     r"\d+(?:\.\d+)?\s*(?:块|元|美元|美金|刀|usd|rmb|cny|dollars?|bucks)|[$¥]\s*\d+",
+    # their own account, by phone number or user name / id: only staff can look it up
+    r"\+?\d[\d \-]{6,}\d|1[3-9]\d[x*\d]{4}\d{4}",
+    r"(?:用户名|账号|账户|uid|user ?id|用户id|\bid|account (?:id|number|no\.?))\s*"
+    r"(?:是|为|:|is|=)?\s*[a-z0-9_.\-]*\d[a-z0-9_.\-]*",
 )
 # Normalised text is lower case but for the brand ("OKPAY"), which an address may contain.
 _QUOTED_RES = tuple(re.compile(p, re.IGNORECASE) for p in _QUOTED)

@@ -70,6 +70,20 @@ def test_quoted_values_must_appear_in_the_answer() -> None:
     assert details.missing("提现1000块扣多少手续费", FEES) == {"1000块"}
 
 
+@pytest.mark.parametrize(
+    ("question", "quoted"),
+    [
+        ("我账号被冻结了,用户名zhang_8823,帮我解冻", "用户名zhang_8823"),
+        ("my account is frozen, my id is jlee88, can u check?", "id is jlee88"),
+        ("can someone call me back at +44 7700 900123?", "+44 7700 900123"),
+        ("帮我查下为啥冻结 手机号138xxxx1234", "138xxxx1234"),
+    ],
+)
+def test_a_customer_quoting_their_own_account_needs_a_person(question: str, quoted: str) -> None:
+    assert details.missing(normalise(question), FEES) == {quoted}
+    assert details.asked(normalise("账号是什么 找回密码要填手机号还是邮箱")) == set()
+
+
 def test_an_entry_whose_examples_ask_for_a_detail_answers_it() -> None:
     """The corpus decides: if an entry's own examples ask "how long", it answers that."""
     answered = details.asked_by(["发邮件多久回复", "客服邮箱在哪"])
