@@ -33,7 +33,7 @@ from threadpoolctl import threadpool_limits
 from .corpus import Corpus, FaqEntry, Passage, load_corpus
 from .embedders import Embedder
 from .lexical import LexicalIndex, document_terms
-from .matcher import Matcher
+from .matcher import DEFAULT_REJECT_WEIGHT, Matcher
 from .text import normalise
 
 FORMAT_VERSION = 3  # bump whenever what a build writes or means changes
@@ -171,6 +171,7 @@ def build_index(
     progress: Callable[[int, int], None] | None = None,
     corpus: Corpus | None = None,
     batch_size: int = 64,
+    reject_weight: float = DEFAULT_REJECT_WEIGHT,
 ) -> BuildResult:
     corpus = corpus or load_corpus(corpus_path)
     index_dir = Path(index_dir)
@@ -202,7 +203,9 @@ def build_index(
     vectors = encode_texts(embedder, texts, batch_size, progress)
     vectors, negatives = vectors[:n_items], vectors[n_items:]
     texts = texts[:n_items]
-    matcher = train_matcher(vectors, np.asarray(item_kind), np.asarray(item_entry), negatives)
+    matcher = train_matcher(
+        vectors, np.asarray(item_kind), np.asarray(item_entry), negatives, reject_weight
+    )
 
     builds = index_dir / "builds"
     builds.mkdir(parents=True, exist_ok=True)
@@ -374,7 +377,11 @@ def load_index(index_dir: Path, expected_embedder: str | None = None) -> IndexDa
 
 
 def train_matcher(
-    vectors: np.ndarray, kinds: np.ndarray, entries: np.ndarray, negatives: np.ndarray
+    vectors: np.ndarray,
+    kinds: np.ndarray,
+    entries: np.ndarray,
+    negatives: np.ndarray,
+    reject_weight: float = DEFAULT_REJECT_WEIGHT,
 ) -> Matcher | None:
     """Fit the learned matcher on titles and alt questions (+ negatives as a reject class).
 
@@ -388,4 +395,4 @@ def train_matcher(
         return None
     x = np.vstack([vectors[is_q], negatives]) if len(negatives) else vectors[is_q]
     y = np.concatenate([entries[is_q], np.full(len(negatives), n_entries)])
-    return Matcher.fit(x, y, n_entries)
+    return Matcher.fit(x, y, n_entries, reject_weight=reject_weight)

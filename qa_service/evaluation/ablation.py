@@ -18,6 +18,7 @@ from ..config import Settings
 from ..decision import Decider
 from ..embedders import EmbedderUnavailable, load_embedder
 from ..index import build_index
+from ..matcher import DEFAULT_REJECT_WEIGHT
 from ..retrieval import RetrievalConfig
 from ..service import QAService
 from .calibration import DEFAULT_FEATURES, DEFAULT_MAX_WRONG_RATE, calibrate
@@ -35,6 +36,7 @@ class Variant:
     negatives: bool = True
     reject_wins: bool = True
     detail_rule: bool = True
+    reject_weight: float = DEFAULT_REJECT_WEIGHT  # the matcher's not-covered class
     normalise: bool = True
     spelling: bool = True
     embedder: str | None = None  # None: the configured default
@@ -64,6 +66,11 @@ def default_variants() -> list[Variant]:
         ),
         Variant("- reject rule", "answerability: negatives beat every entry", reject_wins=False),
         Variant(
+            "+ reject class weighted 2",
+            "answerability: each not-covered example weighs more in the matcher",
+            reject_weight=2.0,
+        ),
+        Variant(
             "- detail check",
             "answerability: a duration, rate, platform... the answer does not give",
             detail_rule=False,
@@ -91,7 +98,7 @@ def run_ablation(
     settings = settings or Settings()
     rows: list[dict] = []
     with tempfile.TemporaryDirectory(prefix="qa-ablation-") as tmp:
-        indexes: dict[tuple[str, bool], Path] = {}
+        indexes: dict[tuple[str, bool, float], Path] = {}
         embedders: dict[str, object] = {}
         for v in variants or default_variants():
             if progress:
@@ -103,14 +110,14 @@ def run_ablation(
                 rows.append({"variant": v.name, "lever": v.lever, "skipped": str(exc)})
                 continue
             embedders[spec] = emb
-            key = (spec, v.negatives)
+            key = (spec, v.negatives, v.reject_weight)
             if key not in indexes:
                 src = corpus
                 if not v.negatives:
                     src = Path(tmp) / f"corpus-{len(indexes)}"
                     shutil.copytree(corpus, src, ignore=shutil.ignore_patterns("*.escalate.txt"))
                 indexes[key] = Path(tmp) / f"index-{len(indexes)}"
-                build_index(src, indexes[key], emb)
+                build_index(src, indexes[key], emb, reject_weight=v.reject_weight)
             svc = QAService(
                 settings.model_copy(update={"embedder": spec, "index_dir": indexes[key]}),
                 embedder=emb,
