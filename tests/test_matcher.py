@@ -20,3 +20,16 @@ def test_matcher_learns_entries_and_a_reject_class(embedder, tmp_path) -> None:
     again = Matcher.load(tmp_path / "m.npz")
     v = embedder.encode_queries(["账号被冻了"])[0]
     assert np.allclose(again.proba(v), m.proba(v)) and int(np.argmax(again.proba(v))) == 1
+
+
+def test_a_heavier_reject_class_claims_near_misses_sooner(embedder) -> None:
+    entry = ["忘记密码", "密码忘了怎么办", "找回密码", "forgot my password"]
+    near_misses = ["支付密码忘了怎么办", "重置密码的邮件收不到", "注册邮箱不用了怎么找回密码"]
+    many = near_misses + ["我要退款", "转账限额", "汇率多少", "怎么注销账户", "tell me a joke"] * 3
+    x = embedder.encode_queries(entry + many)
+    labels = np.asarray([0] * len(entry) + [1] * len(many))
+    question = embedder.encode_queries(["交易密码忘记了怎么办"])[0]
+    rejects = [
+        Matcher.fit(x, labels, n_entries=1, reject_weight=w).proba(question)[1] for w in (1, 4)
+    ]
+    assert rejects[1] > rejects[0]
