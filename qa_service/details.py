@@ -18,6 +18,13 @@ from collections.abc import Iterable
 # What a question asks for, by kind: (question pattern, pattern of an answer that gives one).
 # An FAQ answer that states a duration, a rate or an address passes the check for that kind.
 _NUM = r"(?:\d+|[一二两三四五六七八九十百千万半]+)"
+_LANGS_ZH = (
+    r"(?:中文|英文|英语|粤语|普通话|国语|[西法德日韩泰俄]语|越南语|马来语|印尼语|阿拉伯语|葡萄牙语)"
+)
+_LANGS_EN = (
+    r"(?:chinese|english|mandarin|cantonese|spanish|french|german|japanese|korean|thai|"
+    r"vietnamese|malay|indonesian|arabic|russian|portuguese|hindi)"
+)
 _KINDS: dict[str, tuple[str, str]] = {
     "duration": (
         r"多久|多长时间|多少天|(?<!好)几天(?!前)|多少个?小时|(?<!好)几个?小时(?!前)|几分钟|"
@@ -46,11 +53,12 @@ _KINDS: dict[str, tuple[str, str]] = {
         r"headquarter|based in|which country|office address",
         r"总部(?:位于|在)|注册于",
     ),
-    # Which language support speaks: no answer says.
+    # Which language support speaks: no answer says. Asked as "中文客服", "说英语", "in
+    # Spanish", "Chinese or English"; not "my English is not good".
     "language": (
-        r"中文|英文|英语|粤语|普通话|国语|语言|[西法德日韩泰俄]语|越南语|马来语|印尼语|阿拉伯语|"
-        r"葡萄牙语|chinese|english|mandarin|cantonese|language|spanish|french|german|japanese|"
-        r"korean|thai|vietnamese|malay|indonesian|arabic|russian|portuguese|hindi",
+        rf"{_LANGS_ZH}(?:客服|服务|版|界面|沟通|交流|回复|聊)|(?:说|讲|用|会){_LANGS_ZH}|语言|"
+        rf"\b(?:in|speaks?|speaking)\s+{_LANGS_EN}\b|{_LANGS_EN}[- ](?:speaking|support|"
+        rf"service|version|agents?|staff|only)|{_LANGS_EN} or {_LANGS_EN}|\blanguages?\b",
         r"中文|英文|英语|粤语|普通话|语言",
     ),
     "web address": (
@@ -79,9 +87,11 @@ _QUOTED = (
 # Normalised text is lower case but for the brand ("OKPAY"), which an address may contain.
 _QUOTED_RES = tuple(re.compile(p, re.IGNORECASE) for p in _QUOTED)
 
-# Named payment and social platforms. Asking "does it work with X" is answered only by an
-# answer that names X; "电子钱包" in the fees answer does not say whether Alipay is one of them.
+# Named things: payment and social platforms, and the payment password (the reset answer is
+# about the login password). Asking "does it work with X" is answered only by an answer that
+# names X; "电子钱包" in the fees answer does not say whether Alipay is one of them.
 _PROVIDERS: tuple[tuple[str, ...], ...] = (
+    ("支付密码", "交易密码", "payment password", "payment pin", "transaction password", "支付pin"),
     ("支付宝", "alipay"),
     ("微信", "wechat", "weixin", "公众号"),
     ("paypal",),

@@ -63,6 +63,13 @@ def test_named_platforms_must_be_named_by_the_answer() -> None:
     )
 
 
+def test_the_payment_password_is_not_the_login_password() -> None:
+    reset = normalise("在登录界面寻找“忘记密码”选项,点击后平台会引导您输入注册的邮箱地址")
+    safety = normalise("避免在不明链接上输入个人账户信息和交易密码")
+    assert details.missing(normalise("支付密码忘了怎么办"), reset) == {"name:支付密码"}
+    assert details.missing(normalise("链接让我输交易密码 能输吗"), safety) == set()
+
+
 def test_quoted_values_must_appear_in_the_answer() -> None:
     assert details.missing(normalise("客服邮箱是support@okpay.com吗"), "官网提供的客服邮箱") == {
         "support@OKPAY.com"

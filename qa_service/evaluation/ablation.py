@@ -66,8 +66,13 @@ def default_variants() -> list[Variant]:
         ),
         Variant("- reject rule", "answerability: negatives beat every entry", reject_wins=False),
         Variant(
-            "+ reject class weighted 2",
-            "answerability: each not-covered example weighs more in the matcher",
+            "reject class weighted 1",
+            "answerability: the matcher's not-covered class weighs as much as an entry",
+            reject_weight=1.0,
+        ),
+        Variant(
+            "reject class weighted 2",
+            "answerability: the matcher's not-covered class weighs twice an entry",
             reject_weight=2.0,
         ),
         Variant(
