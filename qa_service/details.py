@@ -19,7 +19,8 @@ from collections.abc import Iterable
 # An FAQ answer that states a duration, a rate or an address passes the check for that kind.
 _NUM = r"(?:\d+|[一二两三四五六七八九十百千万半]+)"
 _LANGS_ZH = (
-    r"(?:中文|英文|英语|粤语|普通话|国语|[西法德日韩泰俄]语|越南语|马来语|印尼语|阿拉伯语|葡萄牙语)"
+    r"(?:中文|英文|英语|粤语|广东话|白话|普通话|国语|[西法德日韩泰俄]语|越南语|马来语|印尼语|"
+    r"阿拉伯语|葡萄牙语)"
 )
 _LANGS_EN = (
     r"(?:chinese|english|mandarin|cantonese|spanish|french|german|japanese|korean|thai|"
@@ -57,7 +58,8 @@ _KINDS: dict[str, tuple[str, str]] = {
     # Spanish", "Chinese or English"; not "my English is not good".
     "language": (
         rf"{_LANGS_ZH}(?:客服|服务|版|界面|沟通|交流|回复|聊)|(?:说|讲|用|会){_LANGS_ZH}|语言|"
-        rf"\b(?:in|speaks?|speaking)\s+{_LANGS_EN}\b|{_LANGS_EN}[- ](?:speaking|support|"
+        rf"\b(?:in|speaks?|speaking|supports?|offers?|has|have)\s+{_LANGS_EN}\b|"
+        rf"{_LANGS_EN}[- ](?:speaking|support|"
         rf"service|version|agents?|staff|only)|{_LANGS_EN} or {_LANGS_EN}|\blanguages?\b",
         r"中文|英文|英语|粤语|普通话|语言",
     ),
@@ -91,7 +93,16 @@ _QUOTED_RES = tuple(re.compile(p, re.IGNORECASE) for p in _QUOTED)
 # about the login password). Asking "does it work with X" is answered only by an answer that
 # names X; "电子钱包" in the fees answer does not say whether Alipay is one of them.
 _PROVIDERS: tuple[tuple[str, ...], ...] = (
-    ("支付密码", "交易密码", "payment password", "payment pin", "transaction password", "支付pin"),
+    (
+        "支付密码",
+        "交易密码",
+        "payment password",
+        "payment pin",
+        "transaction password",
+        "transaction pin",
+        "支付pin",
+        "交易pin",
+    ),
     ("支付宝", "alipay"),
     ("微信", "wechat", "weixin", "公众号"),
     ("paypal",),

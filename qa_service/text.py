@@ -70,6 +70,8 @@ _NOT_CHANNEL = re.compile(
     r"(?:不想|不要|不用|不太会用|不会用|懒得|除了)[^,，。!！?？\s]{0,4}?"
     + _CHANNEL
     + r"[^,，。!！?？\s]{0,3}?(?=[,，。!！?？\s]|还|能|可以|有|$)"
+    # "打电话太麻烦了", "在国外打电话不方便", "电话一直打不通"
+    + "|" + _CHANNEL + r"[^,，。!！?？\s]{0,3}?(?:太麻烦|麻烦|不方便|打不通|没人接)了?"
     r"|\b(?:don'?t want to|do not want to|rather not|instead of|other than|not by)\s+"
     r"(?:call(?:ing)?|phon(?:e|ing)|e-?mail(?:ing)?|chat(?:ting)?|typ(?:e|ing))\b"
 )
@@ -102,7 +104,7 @@ def normalise(text: str) -> str:
     text = _EN_WORD.sub(lambda m: _EN_SLANG.get(m.group(0), m.group(0)), text)
     kept = _NOT_CHANNEL.sub(" ", text)
     if kept != text and _WORDISH.search(kept):
-        text = _SPACES.sub(" ", kept).strip()
+        text = _SPACES.sub(" ", kept).strip(" ,，")
     return text
 
 

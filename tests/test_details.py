@@ -24,6 +24,8 @@ FEES = normalise("对于不同的提款方式,例如银行卡提现、电子钱�
         ("帮助中心网址是啥", "web address"),
         ("live chat got chinese or english only?", "language"),
         ("live chat in spanish possible?", "language"),
+        ("Does the live chat support Japanese?", "language"),
+        ("客服熱線有冇廣東話服務?", "language"),
         ("你们官方facebook叫啥名字", "account name"),
     ],
 )
@@ -67,6 +69,8 @@ def test_the_payment_password_is_not_the_login_password() -> None:
     reset = normalise("在登录界面寻找“忘记密码”选项,点击后平台会引导您输入注册的邮箱地址")
     safety = normalise("避免在不明链接上输入个人账户信息和交易密码")
     assert details.missing(normalise("支付密码忘了怎么办"), reset) == {"name:支付密码"}
+    forgot_pin = normalise("I forgot my transaction PIN, not the login password")
+    assert details.missing(forgot_pin, reset) == {"name:支付密码"}
     assert details.missing(normalise("链接让我输交易密码 能输吗"), safety) == set()
 
 

@@ -21,6 +21,7 @@ def test_normalise_folds_width_script_case_and_slang() -> None:
 def test_a_channel_the_customer_does_not_want_is_dropped() -> None:
     assert normalise("想打字问客服 不想打电话") == "想打字问客服"
     assert normalise("除了打电话还能咋联系你们") == "还能怎么联系你们"
+    assert normalise("打电话太麻烦了,有没有能打字问客服的") == "有没有能打字问客服的"
     assert normalise("can i email support instead of calling") == "can i email support"
     # Only channels: other negations are the question itself.
     assert normalise("除了设个复杂点的密码还有啥办法") == "除了设个复杂点的密码还有什么办法"
