@@ -83,17 +83,26 @@ class Decider:
     def __init__(self, calibration: Calibration):
         self.calibration = calibration
 
+    def hard_rule(self, feats: dict[str, float]) -> str | None:
+        """Which rule escalates whatever the confidence: "reject", "detail" or none."""
+        cal = self.calibration
+        if cal.reject_wins and feats.get("reject_gap", -1.0) > 0:
+            # Closer to a question the FAQ is known not to answer than to any entry.
+            return "reject"
+        if cal.detail_rule and feats.get("detail_missing", 0.0) > 0:
+            # The answer is on topic but cannot say what was asked; a person can.
+            return "detail"
+        return None
+
     def decide(self, feats: dict[str, float], has_content: bool = True) -> Decision:
         cal = self.calibration
         if not has_content:
             return Decision(True, "out_of_scope", 0.0)
         conf = cal.confidence(feats)
-        if cal.reject_wins and feats.get("reject_gap", -1.0) > 0:
-            # Closer to a question the FAQ is known not to answer than to any entry.
-            return Decision(True, "out_of_scope", min(conf, cal.reject_confidence))
-        if cal.detail_rule and feats.get("detail_missing", 0.0) > 0:
-            # The answer is on topic but cannot say what was asked; a person can.
-            return Decision(True, "out_of_scope", min(conf, cal.detail_confidence))
+        rule = self.hard_rule(feats)
+        if rule is not None:
+            ceiling = cal.reject_confidence if rule == "reject" else cal.detail_confidence
+            return Decision(True, "out_of_scope", min(conf, ceiling))
         if conf < cal.answer_threshold:
             # Far from every entry reads as "not in the FAQ" rather than "unsure".
             far = feats.get("top", 0.0) < cal.min_top

@@ -15,6 +15,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from .pii import find_pii
+
 # What a question asks for, by kind: (question pattern, pattern of an answer that gives one).
 # An FAQ answer that states a duration, a rate or an address passes the check for that kind.
 _NUM = r"(?:\d+|[一二两三四五六七八九十百千万半]+)"
@@ -75,14 +77,15 @@ _KINDS: dict[str, tuple[str, str]] = {
 _ASKS = {kind: re.compile(q) for kind, (q, _) in _KINDS.items()}
 _GIVES = {kind: re.compile(a) for kind, (_, a) in _KINDS.items()}
 
-# Values a question quotes that an answer would have to contain to confirm them.
+# Values a question quotes that an answer would have to contain to confirm them, besides the
+# e-mail addresses, phone, card and ID numbers that ``pii.find_pii`` finds.
 _QUOTED = (
-    r"[a-z0-9._%+-]+@[a-z0-9-]+\.[a-z0-9.-]*[a-z]",  # an e-mail address
     r"https?://[!-~]+|www\.[!-~]+",  # a web address (ASCII: it stops at Chinese text)
     # an amount of money: the customer wants a figure computed for them
     r"\d+(?:\.\d+)?\s*(?:块|元|美元|美金|刀|usd|rmb|cny|dollars?|bucks)|[$¥]\s*\d+",
-    # their own account, by phone number or user name / id: only staff can look it up
-    r"\+?\d[\d \-]{6,}\d|1[3-9]\d[x*\d]{4}\d{4}",
+    # their own account, by a long or half-masked number, user name or id: only staff can
+    # look it up
+    r"\d{7,}|1[3-9]\d[x*]{4}\d{4}",
     r"(?:用户名|账号|账户|uid|user ?id|用户id|\bid|account (?:id|number|no\.?))\s*"
     r"(?:是|为|:|is|=)?\s*[a-z0-9_.\-]*\d[a-z0-9_.\-]*",
 )
@@ -161,6 +164,7 @@ def asked(question: str) -> set[str]:
     out = {kind for kind, pat in _ASKS.items() if pat.search(question)}
     for pat in _QUOTED_RES:
         out.update(m.group(0) for m in pat.finditer(question))
+    out.update(question[start:end] for start, end, _ in find_pii(question))
     out.update(name for name, pat in _PROVIDER_RES.items() if pat.search(question))
     return out
 

@@ -60,7 +60,7 @@ _EN_SLANG = {
 }
 # Shorthands the encoder misreads: "客服热线在哪" sat nearer live chat than the phone entry,
 # whose answer says 热线电话.
-_ZH_FORMS = ((re.compile(r"(?:热线|专线)(?:电话)?"), "热线电话"),)
+_HOTLINE = re.compile(r"(?:热线|专线)(?:电话)?")
 # A contact channel the customer does NOT want ("不想打电话 能打字问客服吗", "email instead of
 # calling") pulls the encoder toward that very channel; the clause is dropped before matching.
 _CHANNEL = (
@@ -71,7 +71,9 @@ _NOT_CHANNEL = re.compile(
     + _CHANNEL
     + r"[^,，。!！?？\s]{0,3}?(?=[,，。!！?？\s]|还|能|可以|有|$)"
     # "打电话太麻烦了", "在国外打电话不方便", "电话一直打不通"
-    + "|" + _CHANNEL + r"[^,，。!！?？\s]{0,3}?(?:太麻烦|麻烦|不方便|打不通|没人接)了?"
+    + "|"
+    + _CHANNEL
+    + r"[^,，。!！?？\s]{0,3}?(?:太麻烦|麻烦|不方便|打不通|没人接)了?"
     r"|\b(?:don'?t want to|do not want to|rather not|instead of|other than|not by)\s+"
     r"(?:call(?:ing)?|phon(?:e|ing)|e-?mail(?:ing)?|chat(?:ting)?|typ(?:e|ing))\b"
 )
@@ -99,8 +101,7 @@ def normalise(text: str) -> str:
     for src, dst in _ZH_SLANG.items():
         if src in text:
             text = text.replace(src, dst)
-    for pattern, dst in _ZH_FORMS:
-        text = pattern.sub(dst, text)
+    text = _HOTLINE.sub("热线电话", text)
     text = _EN_WORD.sub(lambda m: _EN_SLANG.get(m.group(0), m.group(0)), text)
     kept = _NOT_CHANNEL.sub(" ", text)
     if kept != text and _WORDISH.search(kept):

@@ -66,9 +66,10 @@ def observe(service: QAService, questions: list[LabelledQuestion]) -> Observed:
         esc.append(q.escalate)
         no_content.append(not has_content(normalise(q.question)))
     feats = np.asarray(rows, dtype=np.float64).reshape(len(questions), len(FEATURES))
-    cal = service.calibration
-    rejected = cal.reject_wins & (feats[:, FEATURES.index("reject_gap")] > 0)
-    detailed = cal.detail_rule & (feats[:, FEATURES.index("detail_missing")] > 0) & ~rejected
+    decider = Decider(service.calibration)
+    rules = [decider.hard_rule(dict(zip(FEATURES, r, strict=True))) for r in rows]
+    rejected = np.asarray([r == "reject" for r in rules], dtype=bool)
+    detailed = np.asarray([r == "detail" for r in rules], dtype=bool)
     return Observed(
         feats,
         np.asarray(correct),

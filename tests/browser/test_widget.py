@@ -30,6 +30,12 @@ def open_widget(page, server) -> None:
     expect(page.get_by_test_id("qa-input")).to_be_focused()
 
 
+def send(page, question: str) -> None:
+    """Type a question and press the send button, as a customer does."""
+    page.get_by_test_id("qa-input").fill(question)
+    page.get_by_test_id("qa-send").click()
+
+
 def test_help_page_renders(server, zh_page) -> None:
     page, watch = zh_page
     page.goto(server.url + "/")
@@ -43,8 +49,7 @@ def test_help_page_renders(server, zh_page) -> None:
 def test_widget_answers_and_stores_helpful_feedback(server, zh_page) -> None:
     page, watch = zh_page
     open_widget(page, server)
-    page.get_by_test_id("qa-input").fill("忘记密码了怎么办")
-    page.get_by_test_id("qa-send").click()
+    send(page, "忘记密码了怎么办")
 
     answer = page.get_by_test_id("qa-answer")
     expect(answer).to_have_count(1)
@@ -77,8 +82,7 @@ def test_contact_answer_offers_each_channel(server, zh_page) -> None:
     related entries, and one tap asks for a channel."""
     page, watch = zh_page
     open_widget(page, server)
-    page.get_by_test_id("qa-input").fill("怎么联系客服")
-    page.get_by_test_id("qa-send").click()
+    send(page, "怎么联系客服")
     related = page.get_by_test_id("qa-related")
     expect(related).to_have_count(1)
     chips = related.locator("button")
@@ -104,8 +108,7 @@ def test_contact_answer_offers_each_channel(server, zh_page) -> None:
 def test_escalation_links_to_a_human(server, zh_page) -> None:
     page, watch = zh_page
     open_widget(page, server)
-    page.get_by_test_id("qa-input").fill("今天天气怎么样")
-    page.get_by_test_id("qa-send").click()
+    send(page, "今天天气怎么样")
 
     link = page.get_by_test_id("qa-escalation")
     expect(link).to_be_visible()
@@ -135,8 +138,7 @@ def test_escalation_links_to_a_human(server, zh_page) -> None:
 def test_typed_html_stays_text(server, zh_page, attack: str, request) -> None:
     page, watch = zh_page
     open_widget(page, server)
-    page.get_by_test_id("qa-input").fill(attack)
-    page.get_by_test_id("qa-send").click()
+    send(page, attack)
     expect(page.get_by_test_id("qa-answer")).to_have_count(1)
 
     bubble = page.locator(".qa-user .qa-text")
@@ -179,8 +181,7 @@ def test_english_browser_gets_english_ui(server, en_page) -> None:
     expect(page.get_by_test_id("qa-input")).to_have_attribute(
         "placeholder", "Ask a question, e.g. I forgot my password"
     )
-    page.get_by_test_id("qa-input").fill("How do I contact customer service by email?")
-    page.get_by_test_id("qa-send").click()
+    send(page, "How do I contact customer service by email?")
     expect(page.get_by_test_id("qa-answer")).to_have_count(1)
     expect(page.get_by_test_id("qa-helpful-yes")).to_have_text("Yes")
     shot(page, "widget-answer-en")
@@ -203,8 +204,7 @@ def test_small_screen(server, browser, request) -> None:
         browser, request, "zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True
     )
     open_widget(page, server)
-    page.get_by_test_id("qa-input").fill("OKPAY安全吗")
-    page.get_by_test_id("qa-send").click()
+    send(page, "OKPAY安全吗")
     expect(page.get_by_test_id("qa-answer")).to_have_count(1)
     box = page.locator(".qa-panel").bounding_box()
     assert box and box["width"] == pytest.approx(390, abs=1)
