@@ -70,8 +70,38 @@ _KINDS: dict[str, tuple[str, str]] = {
         r"https?://|www\.|\.com\b",
     ),
     "account name": (
-        r"叫啥名|叫什么名|账号名|用户名是|username|account name",
+        r"叫啥名|叫什么名|账号名|用户名是|username|account name|\bhandles?\b",
         r"@[a-z0-9_]{3,}",
+    ),
+    # The number or address itself, demanded outright ("直接告诉我号码", "邮箱地址发我"); "客服电话多少"
+    # is asked as often to learn where to find it, and that the contact answers say.
+    "contact value": (
+        r"(?:号码|电话|热线|邮箱|地址|email|e-mail)[^,。?!]{0,6}(?:直接(?:告诉|发|给)|发我|发给我|告诉我|"
+        r"发一下|发过来)|(?:号码|地址|邮箱|email)给我|直接(?:告诉|发|给)我[^,。?!]{0,6}(?:号码|电话|邮箱|"
+        r"地址)|(?:give|send|tell) me (?:the |your )?(?:actual |exact )?(?:phone |hotline |"
+        r"support |email |e-mail )*(?:number|address|email)",
+        r"\d{6,}|[a-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,}",
+    ),
+    # What a call costs: the phone answer says where the number is, not whether it is free.
+    "call cost": (
+        r"toll[- ]?free|\btol free|free ?phone|免费热线|免费电话|400电话|长途|(?:电话|热线|call|"
+        r"calling|phone)[^,。?!]{0,8}(?:收费|要钱|免费|cost|charge|free\b)",
+        r"免费|toll[- ]?free",
+    ),
+    # A currency other than the virtual ones the payment answer names.
+    "currency": (
+        r"币种|美元|美金|欧元|人民币|港币|港元|日元|英镑|澳元|加元|新币|(?<![a-z])(?:usd|eur|gbp|"
+        r"cny|rmb|hkd|jpy|aud|cad|sgd)(?![a-z])|(?<!crypto)(?<!virtual )(?<!digital )currenc",
+        r"美元|欧元|人民币|港币|日元|英镑|\busd\b|\beur\b",
+    ),
+    # Something done to the customer's own account: no answer can do it, staff can.
+    "action": (
+        r"(?:帮我|给我|替我|麻烦你?|(?<![申邀])请你?)(?:把|直接|赶紧|马上)?[^,。?!]{0,6}(?:解冻|重置|改一?下|查一?下|"
+        r"查查|注销|退回|取消|删除|恢复|解封|解锁|追回)|(?:can|could|would) you (?:please )?(?:"
+        r"reset|unfreeze|unlock|unblock|check|look into|send|delete|close|cancel|refund|change|"
+        r"remove|verify|restore|reactivate)\b|please (?:reset|unfreeze|unlock|unblock|delete|"
+        r"close|cancel|refund|reactivate)\b",
+        r"(?!)",
     ),
 }
 _ASKS = {kind: re.compile(q) for kind, (q, _) in _KINDS.items()}
@@ -144,6 +174,43 @@ _PROVIDERS: tuple[tuple[str, ...], ...] = (
     ("快手",),
     ("bilibili", "b站"),
     ("知乎",),
+    ("api", "sdk", "webhook", "开发者", "developer", "developers", "回调", "sandbox", "沙盒"),
+    # Countries and regions: no answer names one, so whether OKPAY works there, or what it
+    # costs from there, is for a person.
+    ("美国", "usa", "united states", "america"),
+    ("英国", "uk", "united kingdom", "britain"),
+    ("加拿大", "canada"),
+    ("澳大利亚", "澳洲", "australia"),
+    ("新西兰", "new zealand"),
+    ("日本", "japan"),
+    ("韩国", "korea"),
+    ("新加坡", "singapore"),
+    ("马来西亚", "malaysia"),
+    ("泰国", "thailand"),
+    ("越南", "vietnam"),
+    ("菲律宾", "philippines"),
+    ("印尼", "印度尼西亚", "indonesia"),
+    ("印度", "india"),
+    ("香港", "hong kong"),
+    ("澳门", "macau", "macao"),
+    ("台湾", "taiwan"),
+    ("德国", "germany"),
+    ("法国", "france"),
+    ("意大利", "italy"),
+    ("西班牙", "spain"),
+    ("荷兰", "netherlands"),
+    ("俄罗斯", "russia"),
+    ("土耳其",),
+    ("尼日利亚", "nigeria"),
+    ("肯尼亚", "kenya"),
+    ("南非", "south africa"),
+    ("巴西", "brazil"),
+    ("墨西哥", "mexico"),
+    ("阿联酋", "迪拜", "uae", "dubai"),
+    ("柬埔寨", "cambodia"),
+    ("缅甸", "myanmar"),
+    ("巴基斯坦", "pakistan"),
+    ("欧洲", "europe"),
 )
 
 

@@ -27,6 +27,17 @@ FEES = normalise("对于不同的提款方式,例如银行卡提现、电子钱�
         ("Does the live chat support Japanese?", "language"),
         ("客服熱線有冇廣東話服務?", "language"),
         ("你们官方facebook叫啥名字", "account name"),
+        ("What's OKPAY's official Twitter handle?", "account name"),
+        ("客服电话是多少?直接告诉我号码", "contact value"),
+        ("客服邮箱地址是啥 发我一下", "contact value"),
+        ("把你们客服的email地址给我", "contact value"),
+        ("just give me the phone number", "contact value"),
+        ("Which currencies can I hold in my wallet?", "currency"),
+        ("钱包里的欧元能换成美元吗", "currency"),
+        ("帮我把账号解冻一下", "action"),
+        ("is the okpay hotline tol free?", "call cost"),
+        ("客服电话打过去收费吗", "call cost"),
+        ("Can you send me the password reset email now?", "action"),
     ],
 )
 def test_kinds_of_detail_asked(question: str, kind: str) -> None:
@@ -40,6 +51,17 @@ def test_kinds_of_detail_asked(question: str, kind: str) -> None:
         "问题拖了好几天了 去哪找客服",
         "官网点客服之后会跳出聊天窗口吗",
         "what methods can i pay with",
+        # where to find a number, or a wish to talk, is not a demand for the number itself
+        "客服电话多少",
+        "有电话客服没 想直接说",
+        "联系客服都有哪些途径 电话邮箱啥的都给我列一下",
+        # virtual currencies are what the payment answer names
+        "okpay支持虚拟货币吗",
+        "does it support cryptocurrency",
+        # applying is something the customer does ("申请" holds "请")
+        "怎么申请解冻",
+        # a fee for withdrawing is the fees answer's, not a call's cost
+        "提现要收费吗还是免费的",
     ],
 )
 def test_plain_questions_ask_no_detail(question: str) -> None:
@@ -57,6 +79,10 @@ def test_named_platforms_must_be_named_by_the_answer() -> None:
     assert details.missing(normalise("支持支付宝吗"), answer) == {"name:支付宝"}
     assert details.missing(normalise("can i pay with alipay"), answer) == {"name:支付宝"}
     assert details.missing(normalise("支持visa吗"), answer) == set()
+    # countries and developer APIs are named things too: no answer names one
+    assert details.missing(normalise("OKPAY在越南能用吗"), answer) == {"name:越南"}
+    assert details.missing(normalise("Can I use OKPAY in Nigeria?"), answer) == {"name:尼日利亚"}
+    assert details.missing(normalise("is there an API for merchants"), answer) == {"name:api"}
     # Latin names are whole words: "eth" is not found inside "method".
     assert details.asked("which payment method is best") == set()
     assert (
@@ -91,7 +117,7 @@ def test_quoted_values_must_appear_in_the_answer() -> None:
     ],
 )
 def test_a_customer_quoting_their_own_account_needs_a_person(question: str, quoted: str) -> None:
-    assert details.missing(normalise(question), FEES) == {quoted}
+    assert quoted in details.missing(normalise(question), FEES)
     assert details.asked(normalise("账号是什么 找回密码要填手机号还是邮箱")) == set()
 
 
