@@ -70,17 +70,31 @@ _KINDS: dict[str, tuple[str, str]] = {
         r"https?://|www\.|\.com\b",
     ),
     "account name": (
-        r"叫啥名|叫什么名|账号名|用户名是|username|account name|\bhandles?\b",
+        r"叫啥名|叫什么名|账号名|用户名是|username|account name|"
+        r"(?:twitter|instagram|tiktok|telegram|facebook|social media|official|account|okpay'?s?|your|the) "
+        r"handles?\b|"
+        r"(?:账号|官方号|主页|page|account)[^,。?!]{0,3}(?:叫什么|叫啥|called|named)",
         r"@[a-z0-9_]{3,}",
     ),
-    # The number or address itself, demanded outright ("直接告诉我号码", "邮箱地址发我"); "客服电话多少"
-    # is asked as often to learn where to find it, and that the contact answers say.
+    # The number or address itself ("客服电话多少", "what's the support email address", "直接告诉我
+    # 号码"): the contact answers say where to find it, which is what "在哪找" asks.
     "contact value": (
         r"(?:号码|电话|热线|邮箱|地址|email|e-mail)[^,。?!]{0,6}(?:直接(?:告诉|发|给)|发我|发给我|告诉我|"
         r"发一下|发过来)|(?:号码|地址|邮箱|email)给我|直接(?:告诉|发|给)我[^,。?!]{0,6}(?:号码|电话|邮箱|"
         r"地址)|(?:give|send|tell) me (?:the |your )?(?:actual |exact )?(?:phone |hotline |"
-        r"support |email |e-mail )*(?:number|address|email)",
+        r"support |email |e-mail )*(?:number|address|email)|"
+        r"^(?!.*(?:哪|怎么找|where|find|look|locate|\bsee\b)).*(?:"
+        r"(?:电话|热线|邮箱|email|e-mail|号码)(?:号码|号|地址)?\s*是?\s*(?:多少|几号|啥|什么)(?!时候|方式|办法)|"
+        r"\bwhat(?:'s| is|s)\s+(?:the\s+|your\s+|(?i:okpay)'?s?\s+)?(?:official\s+|exact\s+|actual\s+)?"
+        r"(?:(?i:okpay)\s+)?(?:customer\s+(?:service|support|care)\s+|support\s+|hotline\s+|phone\s+|"
+        r"contact\s+)*(?:phone\s+number|hotline(?:\s+number)?|number|e-?mail(?:\s+address)?)\b)",
         r"\d{6,}|[a-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,}",
+    ),
+    # A figure pinned down ("具体收多少", "exact percentage"), where the answer says it varies.
+    "exact figure": (
+        r"具体[^,。?!]{0,3}(?:多少|几个点|百分之几)|\bexact (?:fee|percentage|amount|figure|rate|cost|"
+        r"charge|phone number|number)",
+        r"\d",
     ),
     # What a call costs: the phone answer says where the number is, not whether it is free.
     "call cost": (

@@ -32,6 +32,10 @@ FEES = normalise("对于不同的提款方式,例如银行卡提现、电子钱�
         ("客服邮箱地址是啥 发我一下", "contact value"),
         ("把你们客服的email地址给我", "contact value"),
         ("just give me the phone number", "contact value"),
+        ("客服电话多少", "contact value"),
+        ("What's your support email address?", "contact value"),
+        ("提现到银行卡手续费具体是多少", "exact figure"),
+        ("What's OKPAY's official Facebook page called?", "account name"),
         ("Which currencies can I hold in my wallet?", "currency"),
         ("钱包里的欧元能换成美元吗", "currency"),
         ("帮我把账号解冻一下", "action"),
@@ -51,8 +55,9 @@ def test_kinds_of_detail_asked(question: str, kind: str) -> None:
         "问题拖了好几天了 去哪找客服",
         "官网点客服之后会跳出聊天窗口吗",
         "what methods can i pay with",
-        # where to find a number, or a wish to talk, is not a demand for the number itself
-        "客服电话多少",
+        # where to find a number, or a wish to talk, is not asking for the number itself
+        "客服电话在哪找",
+        "Is there a phone number I can call?",
         "有电话客服没 想直接说",
         "联系客服都有哪些途径 电话邮箱啥的都给我列一下",
         # virtual currencies are what the payment answer names
