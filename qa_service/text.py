@@ -67,15 +67,16 @@ _CHANNEL = (
     r"(?:打电话|电话|发邮件|邮件|邮箱|email|打字|文字|网上聊天|在线聊|聊天|在线客服|社交媒体)"
 )
 _NOT_CHANNEL = re.compile(
-    r"(?:不想|不要|不用|不太会用|不会用|懒得|除了)[^,，。!！?？\s]{0,4}?"
+    r"(?:不想|不要|不用|不太会用|不会用|不太习惯|不习惯|懒得|除了)[^,，。!！?？\s]{0,4}?"
     + _CHANNEL
     + r"[^,，。!！?？\s]{0,3}?(?=[,，。!！?？\s]|还|能|可以|有|$)"
     # "打电话太麻烦了", "在国外打电话不方便", "电话一直打不通"
     + "|"
     + _CHANNEL
     + r"[^,，。!！?？\s]{0,3}?(?:太麻烦|麻烦|不方便|打不通|没人接)了?"
-    r"|\b(?:don'?t want to|do not want to|rather not|instead of|other than|not by)\s+"
-    r"(?:call(?:ing)?|phon(?:e|ing)|e-?mail(?:ing)?|chat(?:ting)?|typ(?:e|ing))\b"
+    r"|\b(?:don'?t want to|do not want to|rather not|instead of|other than|not by|besides|"
+    r"apart from|except(?: for)?|over|than)\s+(?:the\s+|an?\s+)?(?:call(?:ing)?|phon(?:e|ing)|"
+    r"e-?mail(?:ing)?|(?:live\s+)?chat(?:ting)?|typ(?:e|ing)|website)\b"
 )
 _EN_WORD = re.compile(r"[a-z]+")
 
