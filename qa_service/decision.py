@@ -77,6 +77,7 @@ class Decision:
     escalate: bool
     reason: str | None
     confidence: float
+    rule: str | None = None  # the hard rule that escalated ("reject", "detail"), if any
 
 
 class Decider:
@@ -102,7 +103,7 @@ class Decider:
         rule = self.hard_rule(feats)
         if rule is not None:
             ceiling = cal.reject_confidence if rule == "reject" else cal.detail_confidence
-            return Decision(True, "out_of_scope", min(conf, ceiling))
+            return Decision(True, "out_of_scope", min(conf, ceiling), rule)
         if conf < cal.answer_threshold:
             # Far from every entry reads as "not in the FAQ" rather than "unsure".
             far = feats.get("top", 0.0) < cal.min_top

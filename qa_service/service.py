@@ -36,6 +36,12 @@ MESSAGES = {
         "zh": "这个问题不在常见问题的范围内,请联系人工客服获得帮助。",
         "en": "This question is outside what our FAQ covers. Please contact a human agent.",
     },
+    # The detail check: the best entry is on topic but does not give the detail asked for.
+    "detail": {
+        "zh": "常见问题里没有您要的具体信息,请联系人工客服。下面的相关问题也许能先帮到您。",
+        "en": "Our FAQ does not give the specific detail you asked for. Please contact a human "
+        "agent; the related question below may help in the meantime.",
+    },
     "no_index": {
         "zh": "自动答复暂时不可用,请联系人工客服。",
         "en": "Automatic answers are unavailable right now. Please contact a human agent.",
@@ -221,10 +227,20 @@ class QAService:
             decision = self.decider.decide(feats, has_content(norm))
         escalation = None
         if decision.escalate:
+            on_topic = decision.rule == "detail" and bool(passages)
             escalation = {
                 "url": self.settings.escalation_url,
                 "reason": decision.reason,
-                "message": MESSAGES[decision.reason or "low_confidence"][lang],
+                "message": MESSAGES["detail" if on_topic else decision.reason or "low_confidence"][
+                    lang
+                ],
+                # The entry that is on topic, offered next to the human link: the customer who
+                # asked for the hotline's number learns at once where it is listed.
+                "related": (
+                    [{"faq_id": passages[0]["faq_id"], "title": passages[0]["title"]}]
+                    if on_topic
+                    else []
+                ),
             }
         answer = Answer(
             query_id=new_query_id(),

@@ -158,6 +158,25 @@ def test_service_escalates_near_misses_asking_for_a_missing_detail(
     assert a.features["detail_missing"] == 1.0
 
 
+def test_a_value_demanded_outright_escalates_with_where_to_find_it(service: QAService) -> None:
+    a = service.ask("客服电话是多少?直接告诉我号码")
+    # The entry on topic is offered beside the human link, with a message that says why.
+    assert "具体信息" in a.escalation["message"]
+    assert a.escalate and a.escalation["related"] == [
+        {"faq_id": "contact-phone", "title": "OKPAY的客服电话在哪里找?"}
+    ]
+    # Asking where to find it is what the entry answers.
+    b = service.ask("客服电话在哪找")
+    assert not b.escalate and b.answer["faq_id"] == "contact-phone"
+
+
+def test_other_escalations_offer_no_entry(service: QAService) -> None:
+    for question in ("我想申请退款", "今天天气怎么样"):
+        a = service.ask(question)
+        assert a.escalate and a.escalation["related"] == []
+        assert "具体信息" not in a.escalation["message"]
+
+
 def test_service_still_answers_the_entry_question(service: QAService) -> None:
     a = service.ask("提现手续费是多少")
     assert not a.escalate and a.answer["faq_id"] == "withdrawal-fees"

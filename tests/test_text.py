@@ -24,7 +24,10 @@ def test_a_channel_the_customer_does_not_want_is_dropped() -> None:
     assert normalise("打电话太麻烦了,有没有能打字问客服的") == "有没有能打字问客服的"
     assert normalise("can i email support instead of calling") == "can i email support"
     assert normalise("Besides email, how else can I reach you?") == "how else can i reach you?"
-    assert normalise("prefer email over phone, where do i send it") == "prefer email , where do i send it"
+    assert (
+        normalise("prefer email over phone, where do i send it")
+        == "prefer email , where do i send it"
+    )
     assert normalise("我不太习惯在线聊天,发邮件可以吗") == "我 ,发邮件可以吗"
     # Only channels: other negations are the question itself.
     assert normalise("除了设个复杂点的密码还有啥办法") == "除了设个复杂点的密码还有什么办法"

@@ -54,6 +54,8 @@ class EscalationOut(BaseModel):
     url: str
     reason: Literal["low_confidence", "ambiguous", "out_of_scope", "no_index"]
     message: str
+    # When the best entry is on topic but lacks the detail asked for: that entry, to ask.
+    related: list[RelatedOut] = []
 
 
 class QueryResponse(BaseModel):

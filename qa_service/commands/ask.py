@@ -29,6 +29,8 @@ def run(args: argparse.Namespace) -> int:
     if a.escalate:
         print(f"[escalate: {a.escalation['reason']}] {a.escalation['message']}")
         print(f"  -> {a.escalation['url']}")
+        for r in a.escalation.get("related", []):
+            print(f"  related: {r['title']} ({r['faq_id']})")
     else:
         print(f"{a.answer['title']}  (confidence {a.confidence:.2f}, {a.answer['id']})")
         print(a.answer["text"])

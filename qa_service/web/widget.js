@@ -50,6 +50,7 @@
       serverError: "服务暂时不可用，请稍后重试。",
       privacy: "请勿输入银行卡号、密码、验证码等敏感信息。",
       related: "详细了解：",
+      seeAlso: "相关问题：",
     },
     en: {
       launcher: "Help",
@@ -80,6 +81,7 @@
       serverError: "The service is unavailable right now. Please try again later.",
       privacy: "Never type card numbers, passwords or verification codes here.",
       related: "More on this:",
+      seeAlso: "Related question:",
     },
   };
   var T = STRINGS[lang];
@@ -318,6 +320,21 @@
     return wrap;
   }
 
+  // Related entries as chips: one tap asks for that entry.
+  function relatedChips(bubble, related, label) {
+    if (!Array.isArray(related) || !related.length) return;
+    var more = el("div", { class: "qa-chips qa-related", role: "group", "aria-label": label, "data-testid": "qa-related" });
+    more.appendChild(el("span", { class: "qa-related-label", "aria-hidden": "true" }, label));
+    related.forEach(function (r) {
+      var chip = el("button", { type: "button", class: "qa-chip", "data-faq-id": r.faq_id || "" }, r.title || "");
+      chip.addEventListener("click", function () {
+        ask(r.title);
+      });
+      more.appendChild(chip);
+    });
+    bubble.appendChild(more);
+  }
+
   function renderReply(row, reply) {
     var bubble = el("div", { class: "qa-bubble qa-bot", "data-testid": "qa-reply", "data-query-id": reply.query_id });
     bubble.appendChild(el("span", { class: "qa-sr-only" }, T.bot + ": "));
@@ -340,23 +357,13 @@
         link.appendChild(el("span", { class: "qa-sr-only" }, T.humanNote));
         bubble.appendChild(link);
       }
+      // The entry on topic that lacks the detail asked for ("where is the hotline listed?").
+      relatedChips(bubble, esc.related, T.seeAlso);
     } else {
       var ans = reply.answer || {};
       bubble.appendChild(el("p", { class: "qa-text", "data-testid": "qa-answer" }, ans.text || ""));
-      var related = Array.isArray(ans.related) ? ans.related : [];
-      if (related.length) {
-        // Entries that complete this answer (each contact channel): one tap asks for it.
-        var more = el("div", { class: "qa-chips qa-related", role: "group", "aria-label": T.related, "data-testid": "qa-related" });
-        more.appendChild(el("span", { class: "qa-related-label", "aria-hidden": "true" }, T.related));
-        related.forEach(function (r) {
-          var chip = el("button", { type: "button", class: "qa-chip", "data-faq-id": r.faq_id || "" }, r.title || "");
-          chip.addEventListener("click", function () {
-            ask(r.title);
-          });
-          more.appendChild(chip);
-        });
-        bubble.appendChild(more);
-      }
+      // Entries that complete this answer (each contact channel).
+      relatedChips(bubble, ans.related, T.related);
       if (ans.title) {
         var src = el("p", { class: "qa-source", "data-testid": "qa-source" });
         src.appendChild(el("span", { class: "qa-source-label" }, T.source));

@@ -65,6 +65,17 @@ def test_escalation_contract(client: TestClient, service) -> None:
     assert esc["url"] == service.settings.escalation_url
     assert esc["reason"] in {"low_confidence", "ambiguous", "out_of_scope"}
     assert esc["message"] and esc["message"].isascii()
+    assert esc["related"] == []  # nothing on topic to offer for the weather
+
+
+def test_escalation_for_a_missing_detail_offers_the_entry(client: TestClient) -> None:
+    body = client.post("/v1/query", json={"question": "What's the support email address?"}).json()
+    assert body["escalate"] is True and body["answer"] is None
+    assert body["escalation"]["reason"] == "out_of_scope"
+    assert body["escalation"]["related"] == [
+        {"faq_id": "contact-email", "title": body["passages"][0]["title"]}
+    ]
+    assert body["escalation"]["message"].isascii()
 
 
 def test_channel_never_changes_the_ranking(client: TestClient) -> None:

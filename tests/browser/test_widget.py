@@ -127,6 +127,25 @@ def test_escalation_links_to_a_human(server, zh_page) -> None:
     assert watch.errors == []
 
 
+def test_escalation_for_a_missing_detail_offers_the_entry(server, zh_page) -> None:
+    """Asked for the hotline's digits, which the FAQ does not give: a human link, and the
+    phone entry (where the number is listed) one tap away."""
+    page, watch = zh_page
+    open_widget(page, server)
+    send(page, "客服电话是多少?直接告诉我号码")
+    expect(page.get_by_test_id("qa-escalation")).to_be_visible()
+    expect(page.get_by_test_id("qa-answer")).to_contain_text("具体信息")
+    related = page.get_by_test_id("qa-related")
+    expect(related).to_have_count(1)
+    expect(related).to_contain_text("相关问题")
+    shot(page, "widget-escalation-detail-zh")
+    related.get_by_role("button", name="OKPAY的客服电话在哪里找?").click()
+    answer = page.get_by_test_id("qa-answer")
+    expect(answer).to_have_count(2)
+    expect(answer.nth(1)).to_contain_text("热线电话")
+    assert watch.errors == []
+
+
 @pytest.mark.parametrize(
     "attack",
     [
