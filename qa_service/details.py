@@ -39,7 +39,7 @@ _KINDS: dict[str, tuple[str, str]] = {
     "hours": (
         r"几点|营业时间|工作时间|上班时间|服务时间|在线时间|24小时|全天|周末|节假日|"
         r"(?:business|opening|office|working|support|service) hours|hours of|24/7|24 ?hours|"
-        r"weekends?|holidays?|what time",
+        r"weekends?|holidays?|what time|(?:chat|phone|hotline|call center|email|support) hours",
         r"\d{1,2}[:点]\d{0,2}|24小时|周[一二三四五六日]|工作日",
     ),
     "rate": (
@@ -53,7 +53,7 @@ _KINDS: dict[str, tuple[str, str]] = {
     ),
     "location": (
         r"总部|哪个国家|哪国|哪里的公司|注册地|哪个城市|公司地址|办公地址|线下|门店|"
-        r"headquarter|based in|which country|office address",
+        r"headquarter|based in|where is (?:it|okpay|the company) based|which country|office address",
         r"总部(?:位于|在)|注册于",
     ),
     # Which language support speaks: no answer says. Asked as "中文客服", "说英语", "in
@@ -101,6 +101,12 @@ _KINDS: dict[str, tuple[str, str]] = {
         r"toll[- ]?free|\btol free|free ?phone|免费热线|免费电话|400电话|长途|(?:电话|热线|call|"
         r"calling|phone)[^,。?!]{0,8}(?:收费|要钱|免费|cost|charge|free\b)",
         r"免费|toll[- ]?free",
+    ),
+    # Resetting by text message or phone number: the reset answer sends a link by e-mail.
+    "sms": (
+        r"(?:用|通过|靠)(?:手机)?短信|(?:用|通过)手机号码?(?:找回|重置|验证)|\b(?:by|via|using|through|"
+        r"over) (?:an? )?(?:sms|text(?: message)?)\b",
+        r"短信|sms",
     ),
     # A currency other than the virtual ones the payment answer names.
     "currency": (

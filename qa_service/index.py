@@ -36,7 +36,7 @@ from .lexical import LexicalIndex, document_terms
 from .matcher import DEFAULT_REJECT_WEIGHT, Matcher
 from .text import normalise
 
-FORMAT_VERSION = 5  # bump whenever what a build writes or means changes
+FORMAT_VERSION = 6  # bump whenever what a build writes or means changes
 KIND_PASSAGE, KIND_TITLE, KIND_ALT = 0, 1, 2
 KEEP_BUILDS = 3
 # Chosen with `qa-service bench` (README, Performance): 512-d vectors, 138 real questions,

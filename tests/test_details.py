@@ -40,6 +40,10 @@ FEES = normalise("对于不同的提款方式,例如银行卡提现、电子钱�
         ("钱包里的欧元能换成美元吗", "currency"),
         ("帮我把账号解冻一下", "action"),
         ("is the okpay hotline tol free?", "call cost"),
+        ("Can I reset my password by SMS instead of email?", "sms"),
+        ("能用手机号找回密码吗", "sms"),
+        ("What are your live chat hours?", "hours"),
+        ("Who runs OKPAY and where is it based?", "location"),
         ("客服电话打过去收费吗", "call cost"),
         ("Can you send me the password reset email now?", "action"),
     ],
@@ -65,6 +69,8 @@ def test_kinds_of_detail_asked(question: str, kind: str) -> None:
         "does it support cryptocurrency",
         # applying is something the customer does ("申请" holds "请")
         "怎么申请解冻",
+        # the reset answer says the link goes by e-mail: that is answered
+        "重置密码的链接是发邮箱还是发短信",
         # a fee for withdrawing is the fees answer's, not a call's cost
         "提现要收费吗还是免费的",
     ],

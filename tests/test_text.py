@@ -29,6 +29,7 @@ def test_a_channel_the_customer_does_not_want_is_dropped() -> None:
         == "prefer email , where do i send it"
     )
     assert normalise("我不太习惯在线聊天,发邮件可以吗") == "我 ,发邮件可以吗"
+    assert normalise("不想打电话也不想等邮件 能在网上打字问吗") == "也 能在网上打字问吗"
     # Only channels: other negations are the question itself.
     assert normalise("除了设个复杂点的密码还有啥办法") == "除了设个复杂点的密码还有什么办法"
     assert normalise("不想打电话") == "不想打电话"  # nothing else left to match
