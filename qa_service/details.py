@@ -33,7 +33,8 @@ _KINDS: dict[str, tuple[str, str]] = {
         r"多久|多长时间|多少天|(?<!好)几天(?!前)|多少个?小时|(?<!好)几个?小时(?!前)|几分钟|"
         r"多少分钟|几个?工作日|多少个?工作日|多快|什么时候(?:能|会|才|可以)?(?:到账|回复|回|解冻|"
         r"解开|处理好?|退回)|how long|how many (?:business |working )?(?:days|hours|minutes)|"
-        r"how soon|how fast|how quickly|when will|response time|turnaround|processing time",
+        r"how soon|how fast|how quickly|when will|response time|turnaround|processing time|"
+        r"哪天结束|什么时候结束|截止到?哪天|when does (?:it|the \w+) end",
         _NUM + r"\s*(?:个?工作日|天|个?小时|分钟|days?|hours?|minutes?)",
     ),
     "hours": (
@@ -92,7 +93,7 @@ _KINDS: dict[str, tuple[str, str]] = {
     ),
     # A figure pinned down ("具体收多少", "exact percentage"), where the answer says it varies.
     "exact figure": (
-        r"具体[^,。?!]{0,3}(?:多少|几个点|百分之几)|\bexact (?:fee|percentage|amount|figure|rate|cost|"
+        r"具体[^,。?!]{0,3}(?:多少|几个点|百分之几|数字|数额|数)|\bexact (?:fee|percentage|amount|figure|rate|cost|"
         r"charge|phone number|number)",
         r"\d",
     ),
@@ -194,6 +195,8 @@ _PROVIDERS: tuple[tuple[str, ...], ...] = (
     ("快手",),
     ("bilibili", "b站"),
     ("知乎",),
+    # How the encryption is built: the safety answer says only "advanced encryption".
+    ("aes", "rsa", "256位", "256-bit", "多少位"),
     ("api", "sdk", "webhook", "开发者", "developer", "developers", "回调", "sandbox", "沙盒"),
     # Countries and regions: no answer names one, so whether OKPAY works there, or what it
     # costs from there, is for a person.

@@ -35,6 +35,8 @@ FEES = normalise("对于不同的提款方式,例如银行卡提现、电子钱�
         ("客服电话多少", "contact value"),
         ("What's your support email address?", "contact value"),
         ("提现到银行卡手续费具体是多少", "exact figure"),
+        ("一天转多少笔会触发风控冻结 给个具体数", "exact figure"),
+        ("免手续费的活动哪天结束", "duration"),
         ("What's OKPAY's official Facebook page called?", "account name"),
         ("Which currencies can I hold in my wallet?", "currency"),
         ("钱包里的欧元能换成美元吗", "currency"),
@@ -94,6 +96,7 @@ def test_named_platforms_must_be_named_by_the_answer() -> None:
     assert details.missing(normalise("OKPAY在越南能用吗"), answer) == {"name:越南"}
     assert details.missing(normalise("Can I use OKPAY in Nigeria?"), answer) == {"name:尼日利亚"}
     assert details.missing(normalise("is there an API for merchants"), answer) == {"name:api"}
+    assert details.missing(normalise("加密用的是AES吗 多少位"), answer) == {"name:aes"}
     # Latin names are whole words: "eth" is not found inside "method".
     assert details.asked("which payment method is best") == set()
     assert (
