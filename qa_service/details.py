@@ -85,7 +85,7 @@ _KINDS: dict[str, tuple[str, str]] = {
         r"地址)|(?:give|send|tell) me (?:the |your )?(?:actual |exact )?(?:phone |hotline |"
         r"support |email |e-mail )*(?:number|address|email)|"
         r"^(?!.*(?:哪|怎么找|where|find|look|locate|\bsee\b)).*(?:"
-        r"(?:电话|热线|邮箱|email|e-mail|号码)(?:号码|号|地址)?\s*是?\s*(?:多少|几号|啥|什么)(?!时候|方式|办法)|"
+        r"(?:电话|热线|邮箱|email|e-mail|号码)(?:号码|号|地址)?\s*是?\s*(?:多少|几号|啥|什么)(?!时候|方式|办法|的)|"
         r"\bwhat(?:'s| is|s)\s+(?:the\s+|your\s+|(?i:okpay)'?s?\s+)?(?:official\s+|exact\s+|actual\s+)?"
         r"(?:(?i:okpay)\s+)?(?:customer\s+(?:service|support|care)\s+|support\s+|hotline\s+|phone\s+|"
         r"contact\s+)*(?:phone\s+number|hotline(?:\s+number)?|number|e-?mail(?:\s+address)?)\b)",

@@ -66,6 +66,7 @@ def test_kinds_of_detail_asked(question: str, kind: str) -> None:
         "Is there a phone number I can call?",
         "有电话客服没 想直接说",
         "联系客服都有哪些途径 电话邮箱啥的都给我列一下",
+        "怎么联络客服 电话邮箱什么的都行",  # 什么的 is "and so on"
         # virtual currencies are what the payment answer names
         "okpay支持虚拟货币吗",
         "does it support cryptocurrency",
