@@ -227,20 +227,16 @@ class QAService:
             decision = self.decider.decide(feats, has_content(norm))
         escalation = None
         if decision.escalate:
+            # A missing detail: the best entry is on topic, so it is offered next to the human
+            # link (asked for the hotline's digits, the customer learns where they are listed).
             on_topic = decision.rule == "detail" and bool(passages)
+            message = "detail" if on_topic else decision.reason or "low_confidence"
+            top = passages[0] if on_topic else None
             escalation = {
                 "url": self.settings.escalation_url,
                 "reason": decision.reason,
-                "message": MESSAGES["detail" if on_topic else decision.reason or "low_confidence"][
-                    lang
-                ],
-                # The entry that is on topic, offered next to the human link: the customer who
-                # asked for the hotline's number learns at once where it is listed.
-                "related": (
-                    [{"faq_id": passages[0]["faq_id"], "title": passages[0]["title"]}]
-                    if on_topic
-                    else []
-                ),
+                "message": MESSAGES[message][lang],
+                "related": [{"faq_id": top["faq_id"], "title": top["title"]}] if top else [],
             }
         answer = Answer(
             query_id=new_query_id(),
