@@ -2,8 +2,10 @@
 
 A near miss sits close to an FAQ entry but asks for something its answer does not state: how
 long a withdrawal takes, the fee in percent, the minimum amount, support hours, where the
-company is based, which language support speaks, the help centre's web address, whether
-Alipay works, whether a quoted e-mail address is the right one. The encoder reads "提现几天到账" and
+company is based, which language support speaks, the help centre's web address, what the
+hotline's number is (the answer says where it is listed), whether Alipay works or OKPAY works
+in Vietnam, whether a quoted e-mail address is the right one, or that staff unfreeze an
+account. The encoder reads "提现几天到账" and
 "提现手续费是多少" as neighbours, so the answer-or-escalate decision also checks, word by
 word, that the matched answer holds the kind of detail asked for.
 
