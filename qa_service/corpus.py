@@ -99,6 +99,11 @@ class CorpusError(ValueError):
         super().__init__(head + "\n" + "\n".join(f"  {p}" for p in problems))
 
 
+def sentences(text: str) -> list[str]:
+    """A paragraph's sentences, end punctuation kept."""
+    return [s.strip() for s in _SENTENCE_END.split(text) if s and s.strip()]
+
+
 def split_long(text: str, limit: int = MAX_PASSAGE_CHARS) -> list[str]:
     if len(text) <= limit:
         return [text]

@@ -42,10 +42,18 @@ class Calibration:
     # that the best entry's answer does not give
     detail_rule: bool = True
     detail_confidence: float = 0.05  # share of such escalations whose top answer was right
-    features: list[str] = field(default_factory=lambda: list(FEATURES))
-    coef: list[float] = field(default_factory=lambda: [12.0, 6.0, 0.0, 0.0, 0.0])
+    # Without a fit: the best entry's fused score and its lead over the next one.
+    features: list[str] = field(default_factory=lambda: ["top", "margin"])
+    coef: list[float] = field(default_factory=lambda: [12.0, 6.0])
     intercept: float = -7.0
     info: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if len(self.features) != len(self.coef):
+            raise ValueError(
+                f"calibration pairs {len(self.features)} features with {len(self.coef)} "
+                "coefficients"
+            )
 
     def confidence(self, feats: dict[str, float]) -> float:
         z = self.intercept + sum(

@@ -9,6 +9,7 @@ Layout of ``INDEX_DIR``::
     builds/<build id>/bm25/           lexical index, one document per entry
     builds/<build id>/matcher.npz     learned matcher over example questions (see matcher.py)
     builds/<build id>/negatives.npy   vectors of questions the FAQ does not answer
+    builds/<build id>/calibration.json the escalation model fitted to this corpus
 
 A build is written beside the live one and published by replacing the ``current`` symlink
 with ``os.replace``, so a reader resolves either the old build or the new one, never a half.
@@ -31,12 +32,13 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from .corpus import Corpus, FaqEntry, Passage, load_corpus
+from .decision import Calibration
 from .embedders import Embedder
 from .lexical import LexicalIndex, document_terms
 from .matcher import DEFAULT_REJECT_WEIGHT, Matcher
 from .text import normalise
 
-FORMAT_VERSION = 6  # bump whenever what a build writes or means changes
+FORMAT_VERSION = 7  # bump whenever what a build writes or means changes
 KIND_PASSAGE, KIND_TITLE, KIND_ALT = 0, 1, 2
 KEEP_BUILDS = 3
 # Chosen with `qa-service bench` (README, Performance): 512-d vectors, 138 real questions,
@@ -71,6 +73,8 @@ class IndexData:
     matcher: Matcher | None = None
     negatives: np.ndarray | None = None
     entry_terms: list[frozenset[str]] | None = None
+    vectors: np.ndarray | None = None  # item vectors, kept only by an index held in memory
+    calibration: Calibration | None = None  # fitted to this corpus at build time
 
     @property
     def n_entries(self) -> int:
@@ -162,24 +166,9 @@ def index_status(index_dir: Path, corpus_sha256: str, embedder_spec: str) -> str
     return "fresh" if same else "stale"
 
 
-def build_index(
-    corpus_path: Path,
-    index_dir: Path,
-    embedder: Embedder,
-    *,
-    force: bool = False,
-    progress: Callable[[int, int], None] | None = None,
-    corpus: Corpus | None = None,
-    batch_size: int = 64,
-    reject_weight: float = DEFAULT_REJECT_WEIGHT,
-) -> BuildResult:
-    corpus = corpus or load_corpus(corpus_path)
-    index_dir = Path(index_dir)
-    if not force and index_status(index_dir, corpus.sha256, embedder.spec) == "fresh":
-        live = resolve_build(index_dir)
-        return BuildResult(json.loads((live / "manifest.json").read_text("utf-8")), live, True)
-
-    started = time.perf_counter()
+def index_items(corpus: Corpus) -> tuple[list[str], list[int], list[int], list[int]]:
+    """Every text a build embeds, with the entry, kind and passage each vector points to.
+    Questions are embedded in the same normal form as incoming queries."""
     entry_pos = {e.id: i for i, e in enumerate(corpus.entries)}
     texts: list[str] = []
     item_entry: list[int] = []
@@ -192,20 +181,131 @@ def build_index(
         item_passage.append(p_idx)
     for e_idx, e in enumerate(corpus.entries):
         for kind, text in [(KIND_TITLE, e.question)] + [(KIND_ALT, a) for a in e.alt_questions]:
-            # Questions are embedded in the same normal form as incoming queries.
+            if not text:  # a variant of the escalation fit may hold an entry's title out
+                continue
             texts.append(normalise(text))
             item_entry.append(e_idx)
             item_kind.append(kind)
             item_passage.append(-1)
+    return texts, item_entry, item_kind, item_passage
 
-    n_items = len(texts)
-    texts += [normalise(n.text) for n in corpus.negatives]
-    vectors = encode_texts(embedder, texts, batch_size, progress)
-    vectors, negatives = vectors[:n_items], vectors[n_items:]
-    texts = texts[:n_items]
+
+class VectorCache:
+    """Texts embedded once and looked up by text: a build and every corpus variant the
+    escalation fit derives from it share one encoding pass."""
+
+    def __init__(self, embedder: Embedder):
+        self.embedder = embedder
+        self._rows: dict[str, int] = {}
+        self._vectors = np.zeros((0, embedder.dim), dtype=np.float32)
+
+    def add(
+        self,
+        texts: Sequence[str],
+        batch_size: int = 64,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> None:
+        new = list(dict.fromkeys(t for t in texts if t not in self._rows))
+        if not new:
+            return
+        vectors = encode_texts(self.embedder, new, batch_size, progress)
+        base = len(self._vectors)
+        self._vectors = np.vstack([self._vectors, vectors])
+        self._rows.update((t, base + i) for i, t in enumerate(new))
+
+    def get(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.embedder.dim), dtype=np.float32)
+        return self._vectors[[self._rows[t] for t in texts]]
+
+
+def corpus_vector_texts(corpus: Corpus) -> list[str]:
+    """What a build of ``corpus`` embeds: its items, then its not-covered questions."""
+    return index_items(corpus)[0] + [normalise(n.text) for n in corpus.negatives]
+
+
+def assemble_index(
+    corpus: Corpus,
+    vectors: VectorCache,
+    *,
+    reject_weight: float = DEFAULT_REJECT_WEIGHT,
+    path: Path | None = None,
+) -> IndexData:
+    """An index held in memory, from vectors already computed (``vectors`` has every text of
+    ``corpus_vector_texts``). A build saves one; the escalation fit makes many."""
+    texts, item_entry, item_kind, item_passage = index_items(corpus)
+    x = vectors.get(texts)
+    negatives = vectors.get([normalise(n.text) for n in corpus.negatives])
     matcher = train_matcher(
-        vectors, np.asarray(item_kind), np.asarray(item_entry), negatives, reject_weight
+        x, np.asarray(item_kind), np.asarray(item_entry), negatives, reject_weight
     )
+    terms = [document_terms(entry_document(e)) for e in corpus.entries]
+    entries = [
+        {
+            "id": e.id,
+            "question": e.question,
+            "tags": list(e.tags),
+            "url": e.url,
+            "source": e.source,
+            "alt_questions": list(e.alt_questions),
+            "related": list(e.related),
+        }
+        for e in corpus.entries
+    ]
+    manifest = {
+        "format_version": FORMAT_VERSION,
+        "embedder": vectors.embedder.spec,
+        "dimension": vectors.embedder.dim,
+        "entry_count": len(corpus.entries),
+        "passage_count": len(corpus.passages),
+        "vector_count": len(texts),
+        "negative_count": len(corpus.negatives),
+        "matcher": matcher is not None,
+        "index_type": dense_index_type(len(texts)),
+        "corpus_sha256": corpus.sha256,
+    }
+    return IndexData(
+        path=path or Path("<memory>"),
+        manifest=manifest,
+        entries=entries,
+        passages=list(corpus.passages),
+        item_entry=np.asarray(item_entry, dtype=np.int32),
+        item_kind=np.asarray(item_kind, dtype=np.int8),
+        item_passage=np.asarray(item_passage, dtype=np.int32),
+        dense=make_dense_index(x),
+        lexical=LexicalIndex.from_terms(terms),
+        matcher=matcher,
+        negatives=negatives,
+        entry_terms=[frozenset(t) for t in terms],
+        vectors=x,
+    )
+
+
+def build_index(
+    corpus_path: Path,
+    index_dir: Path,
+    embedder: Embedder,
+    *,
+    force: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+    corpus: Corpus | None = None,
+    batch_size: int = 64,
+    reject_weight: float = DEFAULT_REJECT_WEIGHT,
+    fit: Callable[[Corpus, VectorCache, IndexData], tuple[Calibration, dict]] | None = None,
+) -> BuildResult:
+    """Embed, assemble and publish an index. ``fit`` (``corpus_fit.CorpusFit``) returns the
+    calibration fitted to this corpus and its quality, both saved with the build."""
+    corpus = corpus or load_corpus(corpus_path)
+    index_dir = Path(index_dir)
+    if not force and index_status(index_dir, corpus.sha256, embedder.spec) == "fresh":
+        live = resolve_build(index_dir)
+        return BuildResult(json.loads((live / "manifest.json").read_text("utf-8")), live, True)
+
+    started = time.perf_counter()
+    cache = VectorCache(embedder)
+    cache.add(corpus_vector_texts(corpus), batch_size, progress)
+    data = assemble_index(corpus, cache, reject_weight=reject_weight)
+    calibration, quality = fit(corpus, cache, data) if fit is not None else (None, None)
 
     builds = index_dir / "builds"
     builds.mkdir(parents=True, exist_ok=True)
@@ -213,50 +313,34 @@ def build_index(
     tmp = builds / f".tmp-{build_id}"
     tmp.mkdir()
     try:
-        faiss.write_index(make_dense_index(vectors), str(tmp / "dense.faiss"))
-        terms = [document_terms(entry_document(e)) for e in corpus.entries]
-        LexicalIndex.from_terms(terms).save(tmp / "bm25")
-        np.save(tmp / "negatives.npy", negatives)
-        if matcher is not None:
-            matcher.save(tmp / "matcher.npz")
+        faiss.write_index(data.dense, str(tmp / "dense.faiss"))
+        data.lexical.save(tmp / "bm25")
+        np.save(tmp / "negatives.npy", data.negatives)
+        if data.matcher is not None:
+            data.matcher.save(tmp / "matcher.npz")
+        if calibration is not None:
+            calibration.save(tmp / "calibration.json")
         table = {
-            "entries": [
-                {
-                    "id": e.id,
-                    "question": e.question,
-                    "tags": list(e.tags),
-                    "url": e.url,
-                    "source": e.source,
-                    "alt_questions": list(e.alt_questions),
-                    "related": list(e.related),
-                }
-                for e in corpus.entries
-            ],
+            "entries": data.entries,
             "passages": [p.__dict__ for p in corpus.passages],
-            "item_entry": item_entry,
-            "item_kind": item_kind,
-            "item_passage": item_passage,
-            "entry_terms": [sorted(set(t)) for t in terms],
+            "item_entry": data.item_entry.tolist(),
+            "item_kind": data.item_kind.tolist(),
+            "item_passage": data.item_passage.tolist(),
+            "entry_terms": [sorted(t) for t in data.entry_terms or []],
         }
         (tmp / "table.json").write_text(json.dumps(table, ensure_ascii=False), "utf-8")
         manifest = {
-            "format_version": FORMAT_VERSION,
+            **data.manifest,
             "build_id": build_id,
-            "embedder": embedder.spec,
-            "dimension": embedder.dim,
-            "entry_count": len(corpus.entries),
-            "passage_count": len(corpus.passages),
-            "vector_count": len(texts),
-            "negative_count": len(corpus.negatives),
-            "matcher": matcher is not None,
-            "index_type": dense_index_type(len(texts)),
-            "corpus_sha256": corpus.sha256,
             "corpus_files": [str(f) for f in corpus.files],
+            "calibration": quality,
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "build_seconds": round(time.perf_counter() - started, 3),
         }
         # The manifest goes last: a build directory without one is incomplete by definition.
-        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2), "utf-8")
+        (tmp / "manifest.json").write_text(
+            json.dumps(manifest, indent=2, ensure_ascii=False), "utf-8"
+        )
         final = builds / build_id
         tmp.rename(final)
     except BaseException:
@@ -344,6 +428,8 @@ def load_index(index_dir: Path, expected_embedder: str | None = None) -> IndexDa
         lexical = LexicalIndex.load(path / "bm25", len(table["entries"]))
         matcher = Matcher.load(path / "matcher.npz") if (path / "matcher.npz").exists() else None
         negatives = np.load(path / "negatives.npy") if (path / "negatives.npy").exists() else None
+        cal_file = path / "calibration.json"
+        calibration = Calibration.load(cal_file) if cal_file.exists() else None
     except IndexError_:
         raise
     except Exception as exc:
@@ -371,6 +457,7 @@ def load_index(index_dir: Path, expected_embedder: str | None = None) -> IndexDa
             matcher=matcher,
             negatives=negatives,
             entry_terms=[frozenset(t) for t in table.get("entry_terms", [])] or None,
+            calibration=calibration,
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise IndexError_(f"index in {path} is corrupt: table.json does not fit: {exc}") from exc

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import os
 import secrets
 import threading
@@ -101,6 +103,7 @@ class _Live:
     index: IndexData
     retriever: Retriever
     speller: Speller | None
+    decider: Decider
     related: dict[str, list[dict[str, str]]] = field(default_factory=dict)
 
 
@@ -137,12 +140,14 @@ class QAService:
         # Splitting one query's search over threads measured slower on a busy 2-core host
         # (Flat, 100k vectors: 10.8 ms on 1 thread, 40 ms on 2; README, Performance).
         faiss.omp_set_num_threads(self.settings.search_threads)
-        self.calibration = calibration or Calibration.load(self.settings.calibration_file)
-        if self.settings.answer_threshold is not None:
-            self.calibration.answer_threshold = self.settings.answer_threshold
-        if self.settings.ambiguity_margin is not None:
-            self.calibration.ambiguity_margin = self.settings.ambiguity_margin
-        self.decider = Decider(self.calibration)
+        # A calibration given here or by QA_CALIBRATION_FILE wins; otherwise each index brings
+        # the one fitted to its corpus at build time, and older builds the packaged default.
+        self._fixed_calibration = calibration or (
+            Calibration.load(self.settings.calibration_file)
+            if self.settings.calibration_file
+            else None
+        )
+        self._default_calibration = self._fixed_calibration or Calibration.load()
         self.retrieval_config = retrieval or RetrievalConfig()
         self.query_log = query_log
         self.normalise_queries = normalise_queries  # off only to measure what it is worth
@@ -163,15 +168,66 @@ class QAService:
                 if self._live is None:
                     self.load_error = str(exc)
                 raise IndexMismatch(str(exc)) from exc
-            # The speller's targets are the words of this corpus, so it changes with the index.
-            speller = Speller.from_texts(corpus_texts(index)) if self.correct_spelling else None
-            live = _Live(
-                index, Retriever(index, self.retrieval_config), speller, related_entries(index)
-            )
-            self._live = live  # one assignment: in-flight queries keep their old reference
+            return self._serve(index)
+
+    def use_index(self, index: IndexData) -> dict:
+        """Serve an index already in memory (``index.assemble_index``): the escalation fit
+        and the simulation ask questions of corpus variants without writing them out."""
+        with self._reload_lock:
+            return self._serve(index)
+
+    def _serve(self, index: IndexData) -> dict:
+        # The speller's targets are the words of this corpus, so it changes with the index.
+        speller = Speller.from_texts(corpus_texts(index)) if self.correct_spelling else None
+        decider = Decider(self._calibration_for(index))
+        live = _Live(
+            index,
+            Retriever(index, self.retrieval_config),
+            speller,
+            decider,
+            related_entries(index),
+        )
+        self._live = live  # one assignment: in-flight queries keep their old reference
+        self.cache.clear()
+        self.load_error = None
+        return index.manifest
+
+    def _calibration_for(self, index: IndexData) -> Calibration:
+        cal = copy.deepcopy(self._fixed_calibration or index.calibration or self._default_calibration)
+        if self.settings.answer_threshold is not None:
+            cal.answer_threshold = self.settings.answer_threshold
+        if self.settings.ambiguity_margin is not None:
+            cal.ambiguity_margin = self.settings.ambiguity_margin
+        return cal
+
+    @property
+    def calibration(self) -> Calibration:
+        """The calibration the live index is served with."""
+        live = self._live
+        return live.decider.calibration if live else self._calibration_for_none()
+
+    @calibration.setter
+    def calibration(self, cal: Calibration) -> None:
+        # Fixed from now on, for this index and the next (the ablation swaps calibrations).
+        self._fixed_calibration = cal
+        live = self._live
+        if live is not None:
+            self._live = dataclasses.replace(live, decider=Decider(self._calibration_for(live.index)))
             self.cache.clear()
-            self.load_error = None
-            return index.manifest
+
+    def _calibration_for_none(self) -> Calibration:
+        return self._fixed_calibration or self._default_calibration
+
+    @property
+    def decider(self) -> Decider:
+        live = self._live
+        return live.decider if live else Decider(self._calibration_for_none())
+
+    @property
+    def index(self) -> IndexData | None:
+        """The index being served, or None."""
+        live = self._live
+        return live.index if live else None
 
     def try_load(self, index_dir: Path | None = None) -> bool:
         try:
@@ -224,7 +280,7 @@ class QAService:
                     for h in result.hits
                 ]
                 self.cache.put(live.index.path, norm, top_k, passages, feats)
-            decision = self.decider.decide(feats, has_content(norm))
+            decision = live.decider.decide(feats, has_content(norm))
         escalation = None
         if decision.escalate:
             # A missing detail: the best entry is on topic, so it is offered next to the human

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..config import Settings
-from ..decision import Decider
 from ..embedders import EmbedderUnavailable, load_embedder
 from ..index import build_index
 from ..matcher import DEFAULT_REJECT_WEIGHT
@@ -140,7 +139,7 @@ def run_ablation(
                 features=v.features,
                 max_wrong_rate=DEFAULT_MAX_WRONG_RATE,
             )
-            svc.calibration, svc.decider = cal, Decider(cal)
+            svc.calibration = cal
             svc.cache.clear()
             test_summary = summary(evaluate(InProcessClient(svc), test))
             rows.append(

@@ -1,0 +1,96 @@
+"""The escalation model fitted to one corpus, at index time.
+
+``qa-service index`` derives labelled questions from the corpus itself (``derived``) and, when
+given, adds labelled questions (``--questions``); the fit (``fitting``) picks the confidence
+model and thresholds for this corpus. The calibration is saved with the build and its
+cross-validated quality is recorded in the manifest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from .corpus import Corpus
+from .decision import Calibration, Decider
+from .derived import Labelled, observe_derived, observe_labelled
+from .embedders import Embedder
+from .fitting import (
+    DEFAULT_MAX_WRONG_RATE,
+    DEFAULT_TARGET_PRECISION,
+    Observed,
+    answered_by,
+    fit_calibration,
+)
+from .index import IndexData, VectorCache
+from .service import QAService
+
+# Labelled questions, when given, carry this share of the fit; derived ones the rest.
+LABELLED_SHARE = 0.5
+
+
+@dataclass
+class CorpusFit:
+    """``build_index``'s ``fit``: a callable that returns (calibration, quality)."""
+
+    labelled: Sequence[Labelled] = ()
+    target_precision: float = DEFAULT_TARGET_PRECISION
+    max_wrong_rate: float | None = DEFAULT_MAX_WRONG_RATE
+    labelled_share: float = LABELLED_SHARE
+    labelled_name: str | None = None
+    progress: Callable[[int, int], None] | None = None
+
+    def __call__(
+        self, corpus: Corpus, cache: VectorCache, data: IndexData
+    ) -> tuple[Calibration, dict]:
+        base = Calibration()
+        obs = observe_derived(corpus, cache, base=base, progress=self.progress)
+        sources = {"derived": len(obs)}
+        if self.labelled:
+            lab = observe_labelled(self.labelled, _asker(cache.embedder, data), Decider(base))
+            share, n = self.labelled_share, len(obs) + len(lab)
+            obs.weights *= (1 - share) * n / obs.weights.sum()  # mean weight stays 1
+            lab.weights *= share * n / lab.weights.sum()
+            obs = Observed.concat([obs, lab])
+            sources["labelled"] = len(lab)
+        cal, report = fit_calibration(
+            obs,
+            base=base,
+            fit_rules=True,
+            target_precision=self.target_precision,
+            max_wrong_rate=self.max_wrong_rate,
+        )
+        cal.info.update(embedder=cache.embedder.spec, sources=sources)
+        if self.labelled_name:
+            cal.info["questions"] = self.labelled_name
+        quality = {
+            "sources": sources,
+            "threshold": round(cal.answer_threshold, 4),
+            "reject_rule": cal.reject_wins,
+            "detail_rule": cal.detail_rule,
+            "cross_validated": {k: round(v, 4) for k, v in report["cross_validated"].items()},
+            "by_group": _by_group(obs, cal),
+        }
+        return cal, quality
+
+
+def _asker(embedder: Embedder, data: IndexData):
+    svc = QAService(embedder=embedder, calibration=Calibration())
+    svc.use_index(data)
+    return lambda q: svc.ask(q, top_k=1, channel="eval")
+
+
+def _by_group(obs: Observed, cal: Calibration) -> dict[str, dict[str, float]]:
+    """In-sample figures per source: what share of each is answered, and answered right."""
+    obs = obs.with_rules(cal.reject_wins, cal.detail_rule)
+    answered = answered_by(cal, obs)
+    out: dict[str, dict[str, float]] = {}
+    for g in sorted(set(obs.groups.tolist())):
+        m = obs.groups == g
+        out[g] = {
+            "n": int(m.sum()),
+            "answered": round(float(answered[m].mean()), 4),
+            "answered_right": round(float((answered & obs.correct)[m].mean()), 4),
+        }
+    return out
+
