@@ -16,6 +16,7 @@ from .decision import Calibration, Decider
 from .derived import Labelled, observe_derived, observe_labelled
 from .embedders import Embedder
 from .fitting import (
+    DEFAULT_FEATURES,
     DEFAULT_MAX_WRONG_RATE,
     DEFAULT_TARGET_PRECISION,
     Observed,
@@ -27,6 +28,9 @@ from .service import QAService
 
 # Labelled questions, when given, carry this share of the fit; derived ones the rest.
 LABELLED_SHARE = 0.5
+# The confidence model's signals: those of a labelled calibration, and how few examples the
+# best entry has, so that entries with a title only get odds of their own.
+FEATURES = (*DEFAULT_FEATURES, "sparse", "sparse_top", "sparse_margin")
 
 
 @dataclass
@@ -38,6 +42,7 @@ class CorpusFit:
     max_wrong_rate: float | None = DEFAULT_MAX_WRONG_RATE
     labelled_share: float = LABELLED_SHARE
     labelled_name: str | None = None
+    features: tuple[str, ...] = FEATURES
     progress: Callable[[int, int], None] | None = None
 
     def __call__(
@@ -57,6 +62,7 @@ class CorpusFit:
             obs,
             base=base,
             fit_rules=True,
+            features=self.features,
             target_precision=self.target_precision,
             max_wrong_rate=self.max_wrong_rate,
         )

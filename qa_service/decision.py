@@ -28,6 +28,12 @@ FEATURES = (
     "reject_gap",
     "missing_terms",
     "detail_missing",
+    # How few examples the best entry has (1 for a title alone), alone and with the two
+    # signals it changes the meaning of: a lone title is matched less closely than the
+    # nearest of 300 wordings, at the same odds of being right.
+    "sparse",
+    "sparse_top",
+    "sparse_margin",
 )
 
 

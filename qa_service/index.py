@@ -36,6 +36,7 @@ from .decision import Calibration
 from .embedders import Embedder
 from .lexical import LexicalIndex, document_terms
 from .matcher import DEFAULT_REJECT_WEIGHT, Matcher
+from .off_topic import off_topic_messages
 from .text import normalise
 
 FORMAT_VERSION = 7  # bump whenever what a build writes or means changes
@@ -74,6 +75,10 @@ class IndexData:
     negatives: np.ndarray | None = None
     entry_terms: list[frozenset[str]] | None = None
     vectors: np.ndarray | None = None  # item vectors, kept only by an index held in memory
+    # How close unrelated messages come to each entry's questions, and to the not-covered
+    # ones, above the sparsest entry (see ``density_offsets``).
+    question_offsets: np.ndarray | None = None
+    negative_offset: float = 0.0
     calibration: Calibration | None = None  # fitted to this corpus at build time
 
     @property
@@ -224,22 +229,81 @@ def corpus_vector_texts(corpus: Corpus) -> list[str]:
     return index_items(corpus)[0] + [normalise(n.text) for n in corpus.negatives]
 
 
+# Background messages sampled to measure each entry's density: plenty for a mean.
+DENSITY_SAMPLE = 1000
+
+
+def density_offsets(
+    x: np.ndarray,
+    item_entry: np.ndarray,
+    is_question: np.ndarray,
+    negatives: np.ndarray,
+    background: np.ndarray,
+    n_entries: int,
+) -> tuple[np.ndarray, float]:
+    """Per entry, how close messages about something else come to its nearest question, and
+    the same for the not-covered questions, both less the sparsest entry's.
+
+    The nearest of 300 wordings is closer to any message than a lone title is, so an entry
+    with many examples (or a long not-covered file) wins questions that belong to an entry
+    with a title only. Subtracting this offset compares each with its own background. The
+    background is every other question of the corpus plus the packaged off-topic messages."""
+    rng = np.random.default_rng(0)
+    q = x[is_question]
+    q_entry = item_entry[is_question]
+    pool = np.vstack([q, negatives, background])
+    owner = np.concatenate([q_entry, np.full(len(negatives) + len(background), -1)])
+    if len(pool) > DENSITY_SAMPLE:
+        pick = np.sort(rng.choice(len(pool), DENSITY_SAMPLE, replace=False))
+        pool, owner = pool[pick], owner[pick]
+    sims = pool @ q.T
+    off = np.zeros(n_entries, dtype=np.float32)
+    for e in range(n_entries):
+        cols = q_entry == e
+        rows = owner != e
+        if cols.any() and rows.any():
+            off[e] = float(sims[np.ix_(rows, cols)].max(1).mean())
+    base = float(off[off > 0].min()) if (off > 0).any() else 0.0
+    off = np.where(off > 0, off - base, 0.0).astype(np.float32)
+    neg_off = 0.0
+    if len(negatives):
+        outside = np.vstack([q, background])
+        if len(outside) > DENSITY_SAMPLE:
+            outside = outside[np.sort(rng.choice(len(outside), DENSITY_SAMPLE, replace=False))]
+        neg_off = float((outside @ negatives.T).max(1).mean()) - base
+    return off, neg_off
+
+
 def assemble_index(
     corpus: Corpus,
     vectors: VectorCache,
     *,
     reject_weight: float = DEFAULT_REJECT_WEIGHT,
     path: Path | None = None,
+    background: np.ndarray | None = None,
 ) -> IndexData:
     """An index held in memory, from vectors already computed (``vectors`` has every text of
     ``corpus_vector_texts``). A build saves one; the escalation fit makes many."""
     texts, item_entry, item_kind, item_passage = index_items(corpus)
+    if background is None:
+        off_topic = [normalise(t) for t in off_topic_messages()]
+        vectors.add(off_topic)
+        background = vectors.get(off_topic)
     x = vectors.get(texts)
     negatives = vectors.get([normalise(n.text) for n in corpus.negatives])
     matcher = train_matcher(
         x, np.asarray(item_kind), np.asarray(item_entry), negatives, reject_weight
     )
     terms = [document_terms(entry_document(e)) for e in corpus.entries]
+    kinds = np.asarray(item_kind)
+    offsets, neg_offset = density_offsets(
+        x,
+        np.asarray(item_entry),
+        kinds != KIND_PASSAGE,
+        negatives,
+        background,
+        len(corpus.entries),
+    )
     entries = [
         {
             "id": e.id,
@@ -278,6 +342,8 @@ def assemble_index(
         negatives=negatives,
         entry_terms=[frozenset(t) for t in terms],
         vectors=x,
+        question_offsets=offsets,
+        negative_offset=neg_offset,
     )
 
 
@@ -327,6 +393,8 @@ def build_index(
             "item_kind": data.item_kind.tolist(),
             "item_passage": data.item_passage.tolist(),
             "entry_terms": [sorted(t) for t in data.entry_terms or []],
+            "question_offsets": (data.question_offsets if data.question_offsets is not None else np.zeros(0)).tolist(),
+            "negative_offset": data.negative_offset,
         }
         (tmp / "table.json").write_text(json.dumps(table, ensure_ascii=False), "utf-8")
         manifest = {
@@ -458,6 +526,10 @@ def load_index(index_dir: Path, expected_embedder: str | None = None) -> IndexDa
             negatives=negatives,
             entry_terms=[frozenset(t) for t in table.get("entry_terms", [])] or None,
             calibration=calibration,
+            question_offsets=np.asarray(table["question_offsets"], dtype=np.float32)
+            if table.get("question_offsets")
+            else None,
+            negative_offset=float(table.get("negative_offset", 0.0)),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise IndexError_(f"index in {path} is corrupt: table.json does not fit: {exc}") from exc

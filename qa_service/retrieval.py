@@ -27,6 +27,7 @@ class RetrievalConfig:
     lexical_weight: float = 0.15  # BM25 vote, relative to the best-scoring entry
     within_entry_weight: float = 0.1  # how much passage similarity reorders inside an entry
     matcher_weight: float = 0.3  # learned matcher's probability, added to the fused score
+    density_correction: bool = True  # each entry's similarity less its background's
 
 
 @dataclass
@@ -87,6 +88,9 @@ class Retriever:
         is_p = kinds == KIND_PASSAGE
         # Neighbours come best-first, so maximum.at keeps the best match per entry / passage.
         np.maximum.at(q_sim, ents[~is_p], sims[~is_p])
+        if idx.question_offsets is not None and cfg.density_correction:
+            # Each entry against its own background: many wordings are not more evidence.
+            q_sim = np.where(q_sim > 0, q_sim - idx.question_offsets, 0.0).astype(np.float32)
         np.maximum.at(p_sim, idx.item_passage[ids[is_p]], sims[is_p])
         pe_sim = np.zeros(n_e, dtype=np.float32)
         np.maximum.at(pe_sim, self._passage_entry, p_sim)
@@ -130,6 +134,10 @@ class Retriever:
             "lex_agree": float(lex_max > 0 and int(np.argmax(lex)) == int(order[0])),
         }
         if n_e:
+            sparse = 1.0 / (1.0 + len(idx.entries[int(order[0])].get("alt_questions", ())))
+            features.update(
+                sparse=sparse, sparse_top=sparse * top, sparse_margin=sparse * (top - second)
+            )
             features.update(
                 self._answerability(norm_query, query_vec, int(order[0]), dense, q_sim, probs)
             )
@@ -168,6 +176,8 @@ class Retriever:
             # The "not covered" examples compete like one more entry, on the same legs (nearest
             # example question + matcher probability). When they win, a human should answer.
             neg_sim = float((idx.negatives @ query_vec).max())
+            if self.config.density_correction:
+                neg_sim -= idx.negative_offset
             out["neg_gap"] = neg_sim - float(dense[top])
             reject = neg_sim + self.config.matcher_weight * out.get("clf_reject", 0.0)
             entry = float(q_sim[top]) + self.config.matcher_weight * out.get("clf_top", 0.0)

@@ -6,7 +6,9 @@ escalation to each variant exactly as ``qa-service index`` does (no labelled que
 asks the labelled questions of it in-process, through ``QAService``:
 
 * ``alts=k``: every entry keeps its title and its first k alt questions;
-* ``held-out``: a fold of entries is left out; their questions must now escalate.
+* ``held-out``: a fold of entries is left out; their questions must now escalate;
+* ``new``: a fold of entries keeps only its title and answer while the others keep every alt
+  question, as when an editor adds entries to a rich FAQ; the row scores their questions.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from ..corpus_fit import CorpusFit
 from ..embedders import Embedder
 from ..index import VectorCache, assemble_index, corpus_vector_texts
 from ..service import QAService
+from ..stale import find_stale, without
 from .dataset import LabelledQuestion
 from .evaluator import InProcessClient, evaluate
 from .metrics import EvalRecord
@@ -53,13 +56,28 @@ def strip_alts(corpus: Corpus, keep: int | None) -> Corpus:
     return Corpus(entries, corpus.files, corpus.sha256, negatives=corpus.negatives)
 
 
+def strip_some(corpus: Corpus, ids: set[str]) -> Corpus:
+    entries = [
+        dataclasses.replace(e, alt_questions=()) if e.id in ids else e for e in corpus.entries
+    ]
+    return Corpus(entries, corpus.files, corpus.sha256, negatives=corpus.negatives)
+
+
 def drop_entries(corpus: Corpus, ids: set[str]) -> Corpus:
     entries = [e for e in corpus.entries if e.id not in ids]
     return Corpus(entries, corpus.files, corpus.sha256, negatives=corpus.negatives)
 
 
-def _score(name: str, records: Sequence[EvalRecord], held: set[str], threshold: float) -> Row:
+def _score(
+    name: str,
+    records: Sequence[EvalRecord],
+    held: set[str],
+    threshold: float,
+    only: set[str] | None = None,
+) -> Row:
     answerable = [r for r in records if r.answerable and not set(r.expected) & held]
+    if only:
+        answerable = [r for r in answerable if set(r.expected) & only]
     must = [r for r in records if r.escalate_expected]
     held_qs = [r for r in records if r.answerable and set(r.expected) <= held and held]
     with_passage = [r for r in answerable if any("#" in e for e in r.expected)]
@@ -94,44 +112,50 @@ def simulate(
     settings: Settings | None = None,
     seed: int = 0,
     progress: Callable[[str], None] | None = None,
+    fit: CorpusFit | None = None,
 ) -> list[Row]:
     settings = settings or Settings()
     cache = VectorCache(embedder)
     cache.add(corpus_vector_texts(corpus))
-    scenarios: list[tuple[str, Corpus, set[str]]] = [
-        (f"alts={'all' if k is None else k}", strip_alts(corpus, k), set()) for k in alts
+    scenarios: list[tuple[str, Corpus, set[str], set[str] | None]] = [
+        (f"alts={'all' if k is None else k}", strip_alts(corpus, k), set(), None) for k in alts
     ]
     if held_out_folds and len(corpus.entries) > held_out_folds:
         ids = [e.id for e in corpus.entries]
         folds = np.random.default_rng(seed).permutation(np.arange(len(ids)) % held_out_folds)
         for k in range(held_out_folds):
-            held = {i for i, f in zip(ids, folds, strict=True) if f == k}
-            scenarios.append((f"held-out {k + 1}/{held_out_folds}", drop_entries(corpus, held), held))
+            fold = {i for i, f in zip(ids, folds, strict=True) if f == k}
+            name = f"{k + 1}/{held_out_folds}"
+            scenarios.append((f"held-out {name}", drop_entries(corpus, fold), fold, None))
+            scenarios.append((f"new {name}", strip_some(corpus, fold), set(), fold))
+    self_fit = fit or CorpusFit()
     rows: list[Row] = []
-    for name, variant, held in scenarios:
+    for name, variant, held, only in scenarios:
         if progress:
             progress(name)
+        variant = without(variant, find_stale(variant, cache))
         data = assemble_index(variant, cache)
-        data.calibration, _ = CorpusFit()(variant, cache, data)
+        data.calibration, _ = self_fit(variant, cache, data)
         svc = QAService(settings, embedder=embedder)
         svc.use_index(data)
         records = evaluate(InProcessClient(svc), questions)
-        rows.append(_score(name, records, held, data.calibration.answer_threshold))
+        rows.append(_score(name, records, held, data.calibration.answer_threshold, only))
     return rows
 
 
-def pooled_held_out(rows: list[Row]) -> Row | None:
-    """The held-out folds as one row: each question of a held-out entry counted once."""
-    held = [r for r in rows if r.scenario.startswith("held-out")]
+def pooled(rows: list[Row], prefix: str) -> Row | None:
+    """The folds of one kind ("held-out", "new") as one row: each question counted once."""
+    held = [r for r in rows if r.scenario.startswith(prefix + " ")]
     if not held:
         return None
     n = sum(r.n_held_out for r in held)
     esc = sum((r.held_out_escalated or 0.0) * r.n_held_out for r in held)
     m = len(held)
+    n_ans = sum(r.n_answerable for r in held)
     return Row(
-        "held-out (pooled)",
-        sum(r.n_answerable for r in held) // m,
-        sum(r.answered_right for r in held) / m,
+        f"{prefix} (pooled)",
+        n_ans,
+        sum(r.answered_right * r.n_answerable for r in held) / n_ans if n_ans else 0.0,
         None,
         sum(r.wrong for r in held) / m,
         sum(r.escalated_unanswerable for r in held) / m,
