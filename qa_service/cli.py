@@ -10,8 +10,8 @@ import argparse
 import importlib
 import sys
 
-COMMANDS = ["index", "serve", "ask", "calibrate"]
-OPTIONAL_COMMANDS = ["eval", "ablate", "benchmark", "bench", "feedback", "gaps", "tune", "soak"]
+COMMANDS = ["index", "check", "serve", "ask", "calibrate"]
+OPTIONAL_COMMANDS = ["eval", "ablate", "simulate", "benchmark", "bench", "feedback", "gaps", "tune", "soak"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -25,7 +25,7 @@ import yaml
 
 SUFFIXES = (".md", ".jsonl")
 NEGATIVES_SUFFIX = ".escalate.txt"
-ENTRY_FIELDS = {"id", "question", "alt_questions", "tags", "url", "source", "related"}
+ENTRY_FIELDS = {"id", "question", "alt_questions", "tags", "url", "source", "related", "context"}
 JSONL_FIELDS = ENTRY_FIELDS | {"answer"}
 ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 # Paragraphs longer than this are split on sentence boundaries so one passage stays focused.
@@ -46,6 +46,9 @@ class FaqEntry:
     line: int = 0
     # Entries that complete this one's answer, such as each channel after "以下是几种主要的联系方法:"
     related: tuple[str, ...] = ()
+    # Passages (1-based) that only frame the others, such as an article's closing summary:
+    # they are listed with the answer but never shown as the answer.
+    context: tuple[int, ...] = ()
 
     @property
     def answer(self) -> str:
@@ -59,6 +62,7 @@ class Passage:
     title: str
     text: str
     source: str
+    context: bool = False  # frames the entry's other passages; never the answer alone
 
 
 @dataclass(frozen=True)
@@ -122,9 +126,21 @@ def split_long(text: str, limit: int = MAX_PASSAGE_CHARS) -> list[str]:
 def passages_of(entry: FaqEntry) -> list[Passage]:
     texts = [chunk for para in entry.paragraphs for chunk in split_long(para)]
     return [
-        Passage(f"{entry.id}#{i}", entry.id, entry.question, t, entry.source)
+        Passage(f"{entry.id}#{i}", entry.id, entry.question, t, entry.source, i in entry.context)
         for i, t in enumerate(texts, start=1)
     ]
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) character offsets of each sentence of ``text``."""
+    spans, pos = [], 0
+    for sent in sentences(text):
+        start = text.find(sent, pos)
+        if start < 0:
+            continue
+        spans.append((start, start + len(sent)))
+        pos = start + len(sent)
+    return spans
 
 
 def corpus_files(path: Path) -> list[Path]:
@@ -256,6 +272,12 @@ def _make_entry(
     alts = _clean_list(obj.get("alt_questions"), "'alt_questions'", where, problems)
     tags = _clean_list(obj.get("tags"), "'tags'", where, problems)
     related = _clean_list(obj.get("related"), "'related'", where, problems)
+    context = obj.get("context") or []
+    if not isinstance(context, list) or not all(
+        isinstance(c, int) and not isinstance(c, bool) and c >= 1 for c in context
+    ):
+        problems.append(f"{where}: 'context' must be a list of passage numbers (1, 2, ...)")
+        context = []
     url, origin = obj.get("url"), obj.get("source")
     if url is not None and not isinstance(url, str):
         problems.append(f"{where}: 'url' must be a string")
@@ -274,6 +296,7 @@ def _make_entry(
         origin=origin,
         line=line,
         related=related,
+        context=tuple(context),
     )
 
 

@@ -10,6 +10,7 @@ Layout of ``INDEX_DIR``::
     builds/<build id>/matcher.npz     learned matcher over example questions (see matcher.py)
     builds/<build id>/negatives.npy   vectors of questions the FAQ does not answer
     builds/<build id>/calibration.json the escalation model fitted to this corpus
+    builds/<build id>/sentences.npy   one vector per sentence of the answers (highlights)
 
 A build is written beside the live one and published by replacing the ``current`` symlink
 with ``os.replace``, so a reader resolves either the old build or the new one, never a half.
@@ -31,7 +32,7 @@ import faiss
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from .corpus import Corpus, FaqEntry, Passage, load_corpus
+from .corpus import Corpus, FaqEntry, Passage, sentence_spans
 from .decision import Calibration
 from .embedders import Embedder
 from .lexical import LexicalIndex, document_terms
@@ -79,6 +80,10 @@ class IndexData:
     # ones, above the sparsest entry (see ``density_offsets``).
     question_offsets: np.ndarray | None = None
     negative_offset: float = 0.0
+    # Each passage's sentences: vectors, the passage they belong to, their character spans.
+    sentence_vectors: np.ndarray | None = None
+    sentence_passage: np.ndarray | None = None
+    sentence_spans: np.ndarray | None = None
     calibration: Calibration | None = None  # fitted to this corpus at build time
 
     @property
@@ -224,9 +229,27 @@ class VectorCache:
         return self._vectors[[self._rows[t] for t in texts]]
 
 
+def sentence_items(corpus: Corpus) -> tuple[list[str], list[int], list[tuple[int, int]]]:
+    """Every sentence of every passage: its text, its passage and its span in the passage."""
+    texts: list[str] = []
+    owner: list[int] = []
+    spans: list[tuple[int, int]] = []
+    for p_idx, p in enumerate(corpus.passages):
+        for start, end in sentence_spans(p.text):
+            texts.append(p.text[start:end])
+            owner.append(p_idx)
+            spans.append((start, end))
+    return texts, owner, spans
+
+
 def corpus_vector_texts(corpus: Corpus) -> list[str]:
-    """What a build of ``corpus`` embeds: its items, then its not-covered questions."""
-    return index_items(corpus)[0] + [normalise(n.text) for n in corpus.negatives]
+    """What a build of ``corpus`` embeds: its items, its not-covered questions and its
+    answers' sentences."""
+    return (
+        index_items(corpus)[0]
+        + [normalise(n.text) for n in corpus.negatives]
+        + sentence_items(corpus)[0]
+    )
 
 
 # Background messages sampled to measure each entry's density: plenty for a mean.
@@ -291,6 +314,8 @@ def assemble_index(
         background = vectors.get(off_topic)
     x = vectors.get(texts)
     negatives = vectors.get([normalise(n.text) for n in corpus.negatives])
+    s_texts, s_owner, s_spans = sentence_items(corpus)
+    vectors.add(s_texts)
     matcher = train_matcher(
         x, np.asarray(item_kind), np.asarray(item_entry), negatives, reject_weight
     )
@@ -328,6 +353,7 @@ def assemble_index(
         "index_type": dense_index_type(len(texts)),
         "corpus_sha256": corpus.sha256,
     }
+    s_vectors = vectors.get(s_texts)
     return IndexData(
         path=path or Path("<memory>"),
         manifest=manifest,
@@ -344,35 +370,23 @@ def assemble_index(
         vectors=x,
         question_offsets=offsets,
         negative_offset=neg_offset,
+        sentence_vectors=s_vectors,
+        sentence_passage=np.asarray(s_owner, dtype=np.int32),
+        sentence_spans=np.asarray(s_spans, dtype=np.int32).reshape(-1, 2),
     )
 
 
-def build_index(
-    corpus_path: Path,
+def write_build(
     index_dir: Path,
-    embedder: Embedder,
+    data: IndexData,
+    corpus: Corpus,
     *,
-    force: bool = False,
-    progress: Callable[[int, int], None] | None = None,
-    corpus: Corpus | None = None,
-    batch_size: int = 64,
-    reject_weight: float = DEFAULT_REJECT_WEIGHT,
-    fit: Callable[[Corpus, VectorCache, IndexData], tuple[Calibration, dict]] | None = None,
+    calibration: Calibration | None = None,
+    extra: dict | None = None,
+    started: float | None = None,
 ) -> BuildResult:
-    """Embed, assemble and publish an index. ``fit`` (``corpus_fit.CorpusFit``) returns the
-    calibration fitted to this corpus and its quality, both saved with the build."""
-    corpus = corpus or load_corpus(corpus_path)
+    """Save an assembled index as a new build and publish it (``current`` swapped at once)."""
     index_dir = Path(index_dir)
-    if not force and index_status(index_dir, corpus.sha256, embedder.spec) == "fresh":
-        live = resolve_build(index_dir)
-        return BuildResult(json.loads((live / "manifest.json").read_text("utf-8")), live, True)
-
-    started = time.perf_counter()
-    cache = VectorCache(embedder)
-    cache.add(corpus_vector_texts(corpus), batch_size, progress)
-    data = assemble_index(corpus, cache, reject_weight=reject_weight)
-    calibration, quality = fit(corpus, cache, data) if fit is not None else (None, None)
-
     builds = index_dir / "builds"
     builds.mkdir(parents=True, exist_ok=True)
     build_id = time.strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}-{time.time_ns() % 10**6:06d}"
@@ -386,6 +400,9 @@ def build_index(
             data.matcher.save(tmp / "matcher.npz")
         if calibration is not None:
             calibration.save(tmp / "calibration.json")
+        if data.sentence_vectors is not None:
+            np.save(tmp / "sentences.npy", data.sentence_vectors)
+        offsets = data.question_offsets
         table = {
             "entries": data.entries,
             "passages": [p.__dict__ for p in corpus.passages],
@@ -393,18 +410,21 @@ def build_index(
             "item_kind": data.item_kind.tolist(),
             "item_passage": data.item_passage.tolist(),
             "entry_terms": [sorted(t) for t in data.entry_terms or []],
-            "question_offsets": (data.question_offsets if data.question_offsets is not None else np.zeros(0)).tolist(),
+            "question_offsets": [] if offsets is None else offsets.tolist(),
             "negative_offset": data.negative_offset,
+            "sentence_passage": _list(data.sentence_passage),
+            "sentence_spans": _list(data.sentence_spans),
         }
         (tmp / "table.json").write_text(json.dumps(table, ensure_ascii=False), "utf-8")
         manifest = {
             **data.manifest,
             "build_id": build_id,
             "corpus_files": [str(f) for f in corpus.files],
-            "calibration": quality,
+            **(extra or {}),
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "build_seconds": round(time.perf_counter() - started, 3),
         }
+        if started is not None:
+            manifest["build_seconds"] = round(time.perf_counter() - started, 3)
         # The manifest goes last: a build directory without one is incomplete by definition.
         (tmp / "manifest.json").write_text(
             json.dumps(manifest, indent=2, ensure_ascii=False), "utf-8"
@@ -417,6 +437,18 @@ def build_index(
     _publish(index_dir, final)
     _prune(builds, keep=final)
     return BuildResult(manifest, final, False)
+
+
+def _list(a: np.ndarray | None) -> list:
+    return [] if a is None else a.tolist()
+
+
+def fresh_build(index_dir: Path, corpus: Corpus, embedder_spec: str) -> BuildResult | None:
+    """The live build, when it was made from this corpus with this embedder and format."""
+    if index_status(Path(index_dir), corpus.sha256, embedder_spec) != "fresh":
+        return None
+    live = resolve_build(Path(index_dir))
+    return BuildResult(json.loads((live / "manifest.json").read_text("utf-8")), live, True)
 
 
 def encode_workers(embedder: Embedder) -> int:
@@ -496,6 +528,7 @@ def load_index(index_dir: Path, expected_embedder: str | None = None) -> IndexDa
         lexical = LexicalIndex.load(path / "bm25", len(table["entries"]))
         matcher = Matcher.load(path / "matcher.npz") if (path / "matcher.npz").exists() else None
         negatives = np.load(path / "negatives.npy") if (path / "negatives.npy").exists() else None
+        sentences = np.load(path / "sentences.npy") if (path / "sentences.npy").exists() else None
         cal_file = path / "calibration.json"
         calibration = Calibration.load(cal_file) if cal_file.exists() else None
     except IndexError_:
@@ -530,6 +563,11 @@ def load_index(index_dir: Path, expected_embedder: str | None = None) -> IndexDa
             if table.get("question_offsets")
             else None,
             negative_offset=float(table.get("negative_offset", 0.0)),
+            sentence_vectors=sentences,
+            sentence_passage=np.asarray(table.get("sentence_passage", []), dtype=np.int32),
+            sentence_spans=np.asarray(table.get("sentence_spans", []), dtype=np.int32).reshape(
+                -1, 2
+            ),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise IndexError_(f"index in {path} is corrupt: table.json does not fit: {exc}") from exc

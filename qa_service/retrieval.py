@@ -35,6 +35,8 @@ class Hit:
     passage: Passage
     entry_index: int
     score: float
+    # (start, end) of the sentence that answers best, when the passage has several
+    highlight: tuple[int, int] | None = None
 
 
 @dataclass
@@ -69,6 +71,22 @@ class Retriever:
         self._entry_passages: list[list[int]] = [[] for _ in range(n_entries)]
         for i, e in enumerate(self._passage_entry.tolist()):
             self._entry_passages[e].append(i)
+        self._context = np.asarray(
+            [
+                p.context and len(self._entry_passages[e]) > 1
+                for p, e in zip(index.passages, self._passage_entry.tolist(), strict=True)
+            ],
+            dtype=bool,
+        )
+        spans = index.sentence_spans if index.sentence_spans is not None else np.zeros((0, 2))
+        owners = index.sentence_passage if index.sentence_passage is not None else []
+        self._asks = np.asarray(
+            [
+                index.passages[p].text[a:b].rstrip()[-1:] in "??"
+                for p, (a, b) in zip(list(owners), spans.tolist(), strict=True)
+            ],
+            dtype=bool,
+        )
         # Per entry, filled when it first comes top: its answer and what its examples ask for.
         self._details: dict[int, tuple[str, frozenset[str]]] = {}
 
@@ -115,12 +133,24 @@ class Retriever:
             fused += cfg.matcher_weight * probs[:n_e]
 
         order = np.argsort(-fused, kind="stable")
-        # Passage score: its entry's score, nudged by how well the passage itself matches.
-        best_p_in_entry = pe_sim[self._passage_entry]
-        p_score = fused[self._passage_entry] - cfg.within_entry_weight * (best_p_in_entry - p_sim)
+        # Passage score: its entry's score, nudged by how well the passage answers: the
+        # passage as a whole, or its best sentence ("支持Visa卡吗" names Visa in one sentence of
+        # the second payment paragraph). A context passage comes after its siblings.
+        answers, highlights = self._answering(query_vec, order[:top_k], p_sim)
+        best_in_entry = np.full(n_e, -1.0, dtype=np.float32)
+        np.maximum.at(best_in_entry, self._passage_entry, answers)
+        p_score = fused[self._passage_entry] - cfg.within_entry_weight * (
+            best_in_entry[self._passage_entry] - answers
+        )
         p_order = np.argsort(-p_score, kind="stable")[:top_k]
         hits = [
-            Hit(idx.passages[i], int(self._passage_entry[i]), float(p_score[i])) for i in p_order
+            Hit(
+                idx.passages[i],
+                int(self._passage_entry[i]),
+                float(p_score[i]),
+                highlights.get(int(i)),
+            )
+            for i in p_order
         ]
 
         top = float(fused[order[0]]) if n_e else 0.0
@@ -142,6 +172,33 @@ class Retriever:
                 self._answerability(norm_query, query_vec, int(order[0]), dense, q_sim, probs)
             )
         return Retrieval(hits, order, fused, dense, lex, features)
+
+    def _answering(
+        self, query_vec: np.ndarray, entries: np.ndarray, p_sim: np.ndarray
+    ) -> tuple[np.ndarray, dict[int, tuple[int, int]]]:
+        """How well each passage answers (the best of its own and its best sentence's
+        similarity; a context passage -1), and the best sentence's span, for the passages
+        of ``entries``."""
+        idx = self.index
+        answers = p_sim.astype(np.float32).copy()
+        highlights: dict[int, tuple[int, int]] = {}
+        if idx.sentence_vectors is not None and len(idx.sentence_vectors):
+            wanted = [p for e in entries.tolist() for p in self._entry_passages[e]]
+            rows = np.flatnonzero(np.isin(idx.sentence_passage, wanted))
+            if rows.size:
+                sims = idx.sentence_vectors[rows] @ query_vec
+                owners = idx.sentence_passage[rows]
+                # A sentence that asks ("那么,如何联系OKPAY客服呢?") frames; it never answers.
+                sims = np.where(self._asks[rows], -1.0, sims)
+                for p in np.unique(owners).tolist():
+                    mine = owners == p
+                    best = int(np.argmax(np.where(mine, sims, -2.0)))
+                    answers[p] = max(float(answers[p]), float(sims[best]))
+                    if mine.sum() > 1:
+                        start, end = idx.sentence_spans[rows[best]].tolist()
+                        highlights[p] = (start, end)
+        answers[self._context] = -1.0
+        return answers, highlights
 
     def _entry_details(self, entry: int) -> tuple[str, frozenset[str]]:
         """The entry's answer as the customer reads it and the details its examples ask for

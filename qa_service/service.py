@@ -105,6 +105,7 @@ class _Live:
     speller: Speller | None
     decider: Decider
     related: dict[str, list[dict[str, str]]] = field(default_factory=dict)
+    entry_passages: dict[str, list[dict[str, str]]] = field(default_factory=dict)
 
 
 def related_entries(index: IndexData) -> dict[str, list[dict[str, str]]]:
@@ -114,6 +115,14 @@ def related_entries(index: IndexData) -> dict[str, list[dict[str, str]]]:
         e["id"]: [{"faq_id": r, "title": titles[r]} for r in e.get("related", ()) if r in titles]
         for e in index.entries
     }
+
+
+def entry_passages(index: IndexData) -> dict[str, list[dict[str, str]]]:
+    """Per entry id, its passages as ``{"id", "text"}``, in the entry's order."""
+    out: dict[str, list[dict[str, str]]] = {}
+    for p in index.passages:
+        out.setdefault(p.faq_id, []).append({"id": p.id, "text": p.text})
+    return out
 
 
 class IndexMismatch(IndexError_):
@@ -186,6 +195,7 @@ class QAService:
             speller,
             decider,
             related_entries(index),
+            entry_passages(index),
         )
         self._live = live  # one assignment: in-flight queries keep their old reference
         self.cache.clear()
@@ -193,7 +203,9 @@ class QAService:
         return index.manifest
 
     def _calibration_for(self, index: IndexData) -> Calibration:
-        cal = copy.deepcopy(self._fixed_calibration or index.calibration or self._default_calibration)
+        cal = copy.deepcopy(
+            self._fixed_calibration or index.calibration or self._default_calibration
+        )
         if self.settings.answer_threshold is not None:
             cal.answer_threshold = self.settings.answer_threshold
         if self.settings.ambiguity_margin is not None:
@@ -212,7 +224,9 @@ class QAService:
         self._fixed_calibration = cal
         live = self._live
         if live is not None:
-            self._live = dataclasses.replace(live, decider=Decider(self._calibration_for(live.index)))
+            self._live = dataclasses.replace(
+                live, decider=Decider(self._calibration_for(live.index))
+            )
             self.cache.clear()
 
     def _calibration_for_none(self) -> Calibration:
@@ -276,6 +290,9 @@ class QAService:
                         "score": round(max(0.0, min(1.0, h.score)), 4),
                         "source": h.passage.source,
                         "related": live.related.get(h.passage.faq_id, []),
+                        "highlights": [{"start": h.highlight[0], "end": h.highlight[1]}]
+                        if h.highlight
+                        else [],
                     }
                     for h in result.hits
                 ]
@@ -299,7 +316,9 @@ class QAService:
             question=text,
             escalate=decision.escalate,
             confidence=round(decision.confidence, 4),
-            answer=None if decision.escalate or not passages else passages[0],
+            answer=None
+            if decision.escalate or not passages
+            else self._with_rest(live, passages[0]),
             passages=passages,
             escalation=escalation,
             language=lang,
@@ -309,6 +328,12 @@ class QAService:
         if self.query_log is not None:
             self.query_log.log_query(answer, channel)
         return answer
+
+    @staticmethod
+    def _with_rest(live: _Live, top: dict) -> dict:
+        """The answer, and its entry's other passages, so no half answer is left hidden."""
+        rest = [p for p in live.entry_passages.get(top["faq_id"], ()) if p["id"] != top["id"]]
+        return {**top, "other_passages": rest}
 
 
 def default_threads() -> int:

@@ -10,7 +10,7 @@ import pytest
 from qa_service.cache import RetrievalCache
 from qa_service.config import Settings
 from qa_service.embedders import Embedder
-from qa_service.index import build_index
+from qa_service.indexing import build_index
 from qa_service.service import QAService
 
 from .conftest import CORPUS

@@ -11,7 +11,8 @@ import pytest
 from qa_service import index as qa_index
 from qa_service.config import Settings
 from qa_service.embedders import Embedder
-from qa_service.index import build_index, dense_index_type, ivf_lists, load_index, make_dense_index
+from qa_service.index import dense_index_type, ivf_lists, load_index, make_dense_index
+from qa_service.indexing import build_index
 from qa_service.service import QAService
 
 from .conftest import CORPUS

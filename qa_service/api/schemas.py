@@ -39,6 +39,11 @@ class RelatedOut(BaseModel):
     title: str
 
 
+class SpanOut(BaseModel):
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+
+
 class PassageOut(BaseModel):
     id: str
     faq_id: str
@@ -48,6 +53,18 @@ class PassageOut(BaseModel):
     source: str
     # Entries that complete this answer (the contact entry lists each channel): ask their title.
     related: list[RelatedOut] = []
+    # The sentence that answers best, as character offsets into ``text`` (shown in bold).
+    highlights: list[SpanOut] = []
+
+
+class OtherPassageOut(BaseModel):
+    id: str
+    text: str
+
+
+class AnswerOut(PassageOut):
+    # The entry's other passages, one tap away: the customer is never left with half an answer.
+    other_passages: list[OtherPassageOut] = []
 
 
 class EscalationOut(BaseModel):
@@ -63,7 +80,7 @@ class QueryResponse(BaseModel):
     question: str
     escalate: bool
     confidence: float = Field(ge=0, le=1)
-    answer: PassageOut | None
+    answer: AnswerOut | None
     passages: list[PassageOut]
     escalation: EscalationOut | None
     language: Literal["zh", "en"]

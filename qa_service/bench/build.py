@@ -14,7 +14,8 @@ from pathlib import Path
 
 from ..corpus import load_corpus
 from ..embedders import Embedder
-from ..index import build_index, encode_texts, encode_workers
+from ..index import encode_texts, encode_workers
+from ..indexing import build_index
 from .stats import load_average
 from .synthetic import sentences_of, write_text_corpus
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from . import add_common, progress_bar, settings_from
 
@@ -14,26 +15,50 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_common(p, corpus=True)
     p.add_argument("--force", action="store_true", help="rebuild even if the index is fresh")
     p.add_argument("--json", action="store_true", help="print the manifest as JSON")
+    p.add_argument(
+        "--questions",
+        type=Path,
+        help="labelled questions (JSONL or CSV) that refine the escalation fit",
+    )
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="fail when a not-covered question is answered by an entry",
+    )
+    p.add_argument(
+        "--no-fit",
+        action="store_true",
+        help="do not fit escalation to this corpus (the service uses its packaged calibration)",
+    )
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from ..corpus import load_corpus
     from ..embedders import load_embedder
-    from ..index import build_index
+    from ..evaluation.dataset import load_questions
+    from ..indexing import build_index
 
     s = settings_from(args)
     corpus = load_corpus(s.corpus)
+    questions = load_questions(args.questions) if args.questions else []
     embedder = load_embedder(s.embedder, s.threads)
     result = build_index(
         s.corpus,
         s.index_dir,
         embedder,
-        force=args.force,
+        force=args.force or bool(args.questions),
         corpus=corpus,
         progress=progress_bar("embedding"),
+        fit=not args.no_fit,
+        questions=questions,
+        questions_name=str(args.questions) if args.questions else None,
+        strict=args.strict,
+        fit_progress=progress_bar("fitting escalation"),
     )
     m = result.manifest
+    for line in result.stale:
+        print(f"warning: {line}", file=sys.stderr)
     if args.json:
         print(json.dumps(m, indent=2, ensure_ascii=False))
     elif result.skipped:
@@ -49,4 +74,15 @@ def run(args: argparse.Namespace) -> int:
             f"-> {result.path}",
             file=sys.stderr,
         )
+        fit = m.get("calibration")
+        if fit:
+            cv = fit["cross_validated"]
+            print(
+                f"escalation fitted on {sum(fit['sources'].values())} questions "
+                f"({', '.join(f'{v} {k}' for k, v in fit['sources'].items())}): "
+                f"cross-validated answered precision {cv['answered_precision']:.3f}, "
+                f"escalation recall {cv['escalation_recall']:.3f}, "
+                f"decision accuracy {cv['decision_accuracy']:.3f}",
+                file=sys.stderr,
+            )
     return 0

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ..config import Settings
 from ..embedders import EmbedderUnavailable, load_embedder
-from ..index import build_index
+from ..indexing import build_index
 from ..matcher import DEFAULT_REJECT_WEIGHT
 from ..retrieval import RetrievalConfig
 from ..service import QAService

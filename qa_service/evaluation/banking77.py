@@ -266,7 +266,7 @@ def run(
     Returns the summary also written to ``out/benchmark.json``.
     """
     from ..embedders import load_embedder
-    from ..index import build_index
+    from ..indexing import build_index
     from ..service import QAService
     from .calibration import calibrate
     from .evaluator import EvalError, HttpClient, InProcessClient, evaluate, thresholds_of

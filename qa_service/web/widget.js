@@ -51,6 +51,8 @@
       privacy: "请勿输入银行卡号、密码、验证码等敏感信息。",
       related: "详细了解：",
       seeAlso: "相关问题：",
+      more: "查看本条的其余内容",
+      less: "收起",
     },
     en: {
       launcher: "Help",
@@ -82,6 +84,8 @@
       privacy: "Never type card numbers, passwords or verification codes here.",
       related: "More on this:",
       seeAlso: "Related question:",
+      more: "Show the rest of this answer",
+      less: "Show less",
     },
   };
   var T = STRINGS[lang];
@@ -361,7 +365,8 @@
       relatedChips(bubble, esc.related, T.seeAlso);
     } else {
       var ans = reply.answer || {};
-      bubble.appendChild(el("p", { class: "qa-text", "data-testid": "qa-answer" }, ans.text || ""));
+      bubble.appendChild(answerText(ans));
+      otherPassages(bubble, ans.other_passages);
       // Entries that complete this answer (each contact channel).
       relatedChips(bubble, ans.related, T.related);
       if (ans.title) {
@@ -374,6 +379,44 @@
     bubble.appendChild(helpfulButtons(reply));
     row.replaceChildren(el("span", { class: "qa-avatar", "aria-hidden": "true" }, "OK"), bubble);
     reveal(row);
+  }
+
+  // The answer, with the sentence that answers in bold (answer.highlights: character spans).
+  function answerText(ans) {
+    var text = String(ans.text || "");
+    var p = el("p", { class: "qa-text", "data-testid": "qa-answer" });
+    var spans = (ans.highlights || []).filter(function (h) {
+      return h && h.start >= 0 && h.end <= text.length && h.start < h.end;
+    });
+    var pos = 0;
+    spans.forEach(function (h) {
+      if (h.start < pos) return;
+      p.appendChild(document.createTextNode(text.slice(pos, h.start)));
+      p.appendChild(el("strong", { class: "qa-highlight", "data-testid": "qa-highlight" },
+        text.slice(h.start, h.end)));
+      pos = h.end;
+    });
+    p.appendChild(document.createTextNode(text.slice(pos)));
+    return p;
+  }
+
+  // The entry's other passages, one tap away, so a customer is never left with half an answer.
+  function otherPassages(bubble, rest) {
+    if (!rest || !rest.length) return;
+    var box = el("div", { class: "qa-more", hidden: "", "data-testid": "qa-more" });
+    rest.forEach(function (r) {
+      box.appendChild(el("p", { class: "qa-text" }, r.text));
+    });
+    var button = el("button", { type: "button", class: "qa-more-toggle",
+      "aria-expanded": "false", "data-testid": "qa-more-toggle" }, T.more);
+    button.addEventListener("click", function () {
+      var open = box.hasAttribute("hidden");
+      if (open) box.removeAttribute("hidden"); else box.setAttribute("hidden", "");
+      button.setAttribute("aria-expanded", open ? "true" : "false");
+      button.textContent = open ? T.less : T.more;
+    });
+    bubble.appendChild(button);
+    bubble.appendChild(box);
   }
 
   function renderError(row, message) {

@@ -9,7 +9,7 @@ import pytest
 
 from qa_service.config import Settings
 from qa_service.embedders import EmbedderUnavailable, load_embedder
-from qa_service.index import build_index
+from qa_service.indexing import build_index
 from qa_service.service import QAService
 
 from ..conftest import CORPUS

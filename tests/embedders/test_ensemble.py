@@ -10,7 +10,7 @@ import pytest
 from qa_service.config import Settings
 from qa_service.embedders import Embedder, EmbedderUnavailable, load_embedder
 from qa_service.embedders.ensemble import EnsembleEmbedder, split_spec
-from qa_service.index import build_index
+from qa_service.indexing import build_index
 from qa_service.service import QAService
 
 from ..conftest import CORPUS
