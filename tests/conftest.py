@@ -8,11 +8,13 @@ import pytest
 
 from qa_service.config import Settings
 from qa_service.embedders import Embedder, load_embedder
+from qa_service.evaluation.dataset import load_questions
 from qa_service.indexing import build_index
 from qa_service.service import QAService
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
+DEV = ROOT / "tests" / "data" / "dev.jsonl"
 SEED = ROOT.parent / "shared" / "seeds" / "okpay_faq_article.zh.txt"
 
 
@@ -23,8 +25,9 @@ def embedder() -> Embedder:
 
 @pytest.fixture(scope="session")
 def index_dir(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Path:
+    # As `make index` builds it: escalation fitted to the corpus and its dev questions.
     path = tmp_path_factory.mktemp("index")
-    build_index(CORPUS, path, embedder)
+    build_index(CORPUS, path, embedder, questions=load_questions(DEV), questions_name=str(DEV))
     return path
 
 

@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
         s.corpus,
         s.index_dir,
         embedder,
-        force=args.force or bool(args.questions),
+        force=args.force,
         corpus=corpus,
         progress=progress_bar("embedding"),
         fit=not args.no_fit,
