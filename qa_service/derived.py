@@ -207,12 +207,13 @@ def observe_derived(
     groups: list[str] = []
     owners: list[str] = []
     todo = list(variants(corpus, folds, seed))
+    matchers: dict = {}
     kw = {} if reject_weight is None else {"reject_weight": reject_weight}
     for i, (variant, asked) in enumerate(todo):
         if not variant.entries:
             continue
         cache.add(corpus_vector_texts(variant))  # passages with a sentence cut out are new
-        data = assemble_index(variant, cache, **kw)
+        data = assemble_index(variant, cache, matchers=matchers, **kw)
         asked = _cap(asked, rng) + (off if i == 0 else [])
         cache.add([normalise(q.text) for q in asked])
         for q, feats, faq_id in _ask(data, config, cache, asked):

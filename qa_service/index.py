@@ -304,6 +304,7 @@ def assemble_index(
     reject_weight: float = DEFAULT_REJECT_WEIGHT,
     path: Path | None = None,
     background: np.ndarray | None = None,
+    matchers: dict | None = None,
 ) -> IndexData:
     """An index held in memory, from vectors already computed (``vectors`` has every text of
     ``corpus_vector_texts``). A build saves one; the escalation fit makes many."""
@@ -316,9 +317,20 @@ def assemble_index(
     negatives = vectors.get([normalise(n.text) for n in corpus.negatives])
     s_texts, s_owner, s_spans = sentence_items(corpus)
     vectors.add(s_texts)
-    matcher = train_matcher(
-        x, np.asarray(item_kind), np.asarray(item_entry), negatives, reject_weight
+    # Variants that differ only in their answers share a matcher (``matchers``: a memo).
+    key = (
+        tuple((e.question, e.alt_questions) for e in corpus.entries),
+        tuple(n.text for n in corpus.negatives),
+        reject_weight,
     )
+    if matchers is not None and key in matchers:
+        matcher = matchers[key]
+    else:
+        matcher = train_matcher(
+            x, np.asarray(item_kind), np.asarray(item_entry), negatives, reject_weight
+        )
+        if matchers is not None:
+            matchers[key] = matcher
     terms = [document_terms(entry_document(e)) for e in corpus.entries]
     kinds = np.asarray(item_kind)
     offsets, neg_offset = density_offsets(

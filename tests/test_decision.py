@@ -57,3 +57,16 @@ def test_save_and_load_round_trip(tmp_path) -> None:
     assert Calibration.load(tmp_path / "c.json") == cal
     shipped = Calibration.load()
     assert 0.0 < shipped.answer_threshold < 1.0 and shipped.info.get("cross_validated")
+
+
+def test_default_calibration_answers() -> None:
+    # Built with its defaults, a calibration pairs every feature with a coefficient.
+    cal = Calibration()
+    assert len(cal.features) == len(cal.coef)
+    assert 0.0 < cal.confidence({"top": 0.9, "margin": 0.2}) <= 1.0
+    assert Decider(cal).decide({"top": 1.0, "margin": 0.3}).escalate is False
+
+
+def test_calibration_refuses_mismatched_coefficients() -> None:
+    with pytest.raises(ValueError, match="3 features with 2 coefficients"):
+        Calibration(features=["top", "margin", "clf_top"], coef=[1.0, 2.0])

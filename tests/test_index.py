@@ -11,13 +11,13 @@ import pytest
 from qa_service.embedders import Embedder
 from qa_service.index import (
     IndexError_,
-    build_index,
     encode_texts,
     encode_workers,
     index_status,
     load_index,
     resolve_build,
 )
+from qa_service.indexing import build_index
 
 from .conftest import CORPUS
 

@@ -36,3 +36,24 @@ def test_each_leg_can_be_switched_off(service) -> None:
         assert r.hits[0].passage.faq_id == "password-reset"
     no_matcher = _search(service, "忘记密码了怎么办", dataclasses.replace(base, matcher_weight=0.0))
     assert "clf_top" not in no_matcher.features
+
+
+def test_the_passage_that_answers_is_shown_and_its_sentence_marked(service) -> None:
+    a = service.ask("支持Visa卡吗?")
+    top = a.passages[0]
+    assert top["id"] == "payment-methods#2"
+    (span,) = top["highlights"]
+    assert "Visa" in top["text"][span["start"] : span["end"]]
+
+
+def test_a_context_passage_is_never_the_answer(service) -> None:
+    for q in ("怎么联系你们的客服?", "如何联系OKPAY客服", "有哪些联系方式"):
+        a = service.ask(q, top_k=5)
+        assert a.passages[0]["id"] != "contact-channels#2"
+
+
+def test_the_answer_lists_the_rest_of_its_entry(service) -> None:
+    a = service.ask("忘记密码了怎么办")
+    assert not a.escalate and a.answer is not None
+    rest = {p["id"] for p in a.answer["other_passages"]}
+    assert rest == {"password-reset#1", "password-reset#2"} - {a.answer["id"]}

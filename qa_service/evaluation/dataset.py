@@ -22,8 +22,9 @@ class LabelledQuestion:
     line: int
 
     def is_correct(self, faq_id: str | None, passage_id: str | None = None) -> bool:
-        """An expected id may name an entry (``password-reset``) or a passage (``...#1``)."""
-        return any(e in (faq_id, passage_id) for e in self.expected)
+        """At the entry level: an expected id may name an entry (``password-reset``) or one of
+        its passages (``password-reset#1``); either names the entry."""
+        return any(e.split("#", 1)[0] == faq_id for e in self.expected)
 
 
 class DatasetError(ValueError):

@@ -57,12 +57,25 @@ class EvalRecord:
         return float(self.hits[0]["score"]) if self.hits else 0.0
 
     def _matches(self, hit: dict, expected: Iterable[str]) -> bool:
-        return any(e in (hit["faq_id"], hit["id"]) for e in expected)
+        """Entry level: a passage label (``payment-methods#2``) names its entry too."""
+        return any(e.split("#", 1)[0] == hit["faq_id"] for e in expected)
 
     @property
     def top1(self) -> bool:
-        """The best passage is a right one (the answer the customer would see)."""
+        """The best passage belongs to a right entry (the answer the customer would see)."""
         return self.answerable and bool(self.hits) and self._matches(self.hits[0], self.expected)
+
+    @property
+    def passage_labelled(self) -> bool:
+        return self.answerable and any("#" in e for e in self.expected)
+
+    @property
+    def passage_top1(self) -> bool:
+        """The best passage is one the labels name (entry ids count for any passage)."""
+        if not (self.answerable and self.hits):
+            return False
+        hit = self.hits[0]
+        return any(e in (hit["faq_id"], hit["id"]) for e in self.expected)
 
     def entry_rank(self, expected: Iterable[str] | None = None) -> int | None:
         """1-based rank, among distinct entries, of the first hit matching ``expected``."""
@@ -211,6 +224,11 @@ def summary(records: Sequence[EvalRecord]) -> dict:
         "n_answerable": len(answerable),
         "n_should_escalate": should,
         "top1": _ratio(sum(r.top1 for r in answerable), len(answerable)),
+        # hit@1 at the passage level, over the questions whose labels name passages
+        "passage_top1": _ratio(
+            sum(r.passage_top1 for r in answerable if r.passage_labelled),
+            sum(r.passage_labelled for r in answerable),
+        ),
     }
     for k in RECALL_KS:
         out[f"recall@{k}"] = recall_at(records, k)

@@ -20,6 +20,7 @@ TABLE_COLUMNS = (
 )
 OVERALL_ROWS = (
     ("top1", "hit@1 (top1)"),
+    ("passage_top1", "hit@1, passage level"),
     ("recall@1", "recall@1"),
     ("recall@3", "recall@3"),
     ("recall@5", "recall@5"),
