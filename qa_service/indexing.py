@@ -7,6 +7,7 @@ lines an entry now answers, assemble, fit escalation to this corpus, publish.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import time
 from collections.abc import Callable, Sequence
@@ -106,7 +107,10 @@ def _fresh_labels(
     where = name or "questions"
     negs = [Negative(q.question, where, getattr(q, "line", 0)) for q in asked]
     probe = Corpus(corpus.entries, corpus.files, corpus.sha256, negatives=negs)
-    stale = find_stale(probe, cache)
+    stale = [
+        dataclasses.replace(s, what="question labelled to escalate")
+        for s in find_stale(probe, cache)
+    ]
     gone = {s.negative.line for s in stale}
     keep = [q for q in questions if not (q.escalate and getattr(q, "line", 0) in gone)]
     return keep, stale

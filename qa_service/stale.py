@@ -38,10 +38,11 @@ class StaleLine:
     negative: Negative
     entry_id: str
     similarity: float
+    what: str = "not-covered question"  # or "question labelled to escalate"
 
     def __str__(self) -> str:
         return (
-            f"{self.negative.source}:{self.negative.line}: not-covered question now matches "
+            f"{self.negative.source}:{self.negative.line}: {self.what} now matches "
             f"entry {self.entry_id} (similarity {self.similarity:.2f}); delete the line, or "
             "word the entry so that it does not answer it"
         )
