@@ -69,7 +69,8 @@ eval: install-test index
 
 # Regenerate the regression gate's baseline after an intended change in quality.
 baseline: install-test
-	$(BIN)/qa-service index --corpus corpus --index-dir out/baseline-index --embedder use-multilingual
+	$(BIN)/qa-service index --corpus corpus --index-dir out/baseline-index --embedder use-multilingual \
+	  --questions tests/data/dev.jsonl
 	$(BIN)/qa-service eval --questions tests/data/questions.jsonl --index-dir out/baseline-index \
 	  --out out/baseline --embedder use-multilingual
 	cp out/baseline/metrics.json tests/data/baseline_metrics.json

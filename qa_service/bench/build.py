@@ -51,7 +51,8 @@ def _build_one(
     encode_seconds = time.perf_counter() - enc_started
     started = time.perf_counter()
     corpus = load_corpus(corpus_dir)
-    result = build_index(corpus_dir, index_dir, embedder, force=True, corpus=corpus)
+    # Embedding and assembling only: the escalation fit depends on the corpus, not its size.
+    result = build_index(corpus_dir, index_dir, embedder, force=True, corpus=corpus, fit=False)
     seconds = time.perf_counter() - started
     m = result.manifest
     shutil.rmtree(index_dir, ignore_errors=True)

@@ -121,7 +121,7 @@ def run_ablation(
                     src = Path(tmp) / f"corpus-{len(indexes)}"
                     shutil.copytree(corpus, src, ignore=shutil.ignore_patterns("*.escalate.txt"))
                 indexes[key] = Path(tmp) / f"index-{len(indexes)}"
-                build_index(src, indexes[key], emb, reject_weight=v.reject_weight)
+                build_index(src, indexes[key], emb, reject_weight=v.reject_weight, fit=False)
             svc = QAService(
                 settings.model_copy(update={"embedder": spec, "index_dir": indexes[key]}),
                 embedder=emb,

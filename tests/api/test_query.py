@@ -31,7 +31,16 @@ def test_query_contract(client: TestClient) -> None:
     assert body["escalate"] is False and body["escalation"] is None
     assert body["answer"]["id"] == "password-reset#1" and len(body["passages"]) == 3
     for p in body["passages"]:
-        assert set(p) == {"id", "faq_id", "title", "text", "score", "source", "related"}
+        assert set(p) == {
+            "id",
+            "faq_id",
+            "title",
+            "text",
+            "score",
+            "source",
+            "related",
+            "highlights",
+        }
         assert p["source"] == "corpus/okpay_faq.zh.md"
     assert body["answer"]["related"] == []  # the reset answer is complete on its own
 

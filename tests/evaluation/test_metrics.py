@@ -78,7 +78,8 @@ def test_expected_passage_ids_and_multiple_expected() -> None:
         {"id": "a#1", "faq_id": "a", "score": 0.9},
         {"id": "a#2", "faq_id": "a", "score": 0.8},
     ]
-    assert not by_passage.top1  # the customer sees a#1
+    # The customer sees a#1: the right entry (top1), not the right passage.
+    assert by_passage.top1 and by_passage.passage_labelled and not by_passage.passage_top1
     assert by_passage.entry_rank() == 1
     # Two right entries: hit@1 needs one, recall@1 counts the share found.
     two = rec(["a", "c", "b"], ["a", "b"])
