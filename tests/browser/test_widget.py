@@ -229,3 +229,19 @@ def test_small_screen(server, browser, request) -> None:
     assert box and box["width"] == pytest.approx(390, abs=1)
     shot(page, "widget-mobile-zh")
     assert watch.errors == []
+
+
+def test_widget_marks_the_answering_sentence_and_offers_the_rest(server, zh_page) -> None:
+    page, _ = zh_page
+    open_widget(page, server)
+    send(page, "支持Visa卡吗?")
+    expect(page.get_by_test_id("qa-highlight")).to_contain_text("Visa")
+    assert (
+        page.get_by_test_id("qa-highlight").evaluate("e => getComputedStyle(e).fontWeight") == "700"
+    )
+    more = page.get_by_test_id("qa-more")
+    expect(more).to_be_hidden()
+    page.get_by_test_id("qa-more-toggle").click()
+    expect(more).to_be_visible()
+    expect(more).to_contain_text("信用卡")
+    shot(page, "widget-highlight-zh")
