@@ -27,7 +27,7 @@ from .index import IndexData, VectorCache
 from .service import QAService
 
 # Labelled questions, when given, carry this share of the fit; derived ones the rest. On the
-# OKPAY check sets an even share escalated 4 to 6 points more questions needlessly than 0.9
+# default corpus's check sets an even share escalated 4 to 6 points more questions needlessly than 0.9
 # (docs/quality.md): customers' own questions are the better guide where there are some.
 LABELLED_SHARE = 0.9
 # The confidence model's signals: those of a labelled calibration, and how few examples the
@@ -35,7 +35,7 @@ LABELLED_SHARE = 0.9
 FEATURES = (*DEFAULT_FEATURES, "sparse", "sparse_top", "sparse_margin")
 # Derived questions are harder than customers' (a held-out title against an answer alone, an
 # answer's own sentence): fitted to answer 90% of them right, with at most 5% of them wrong,
-# the service answered OKPAY's dev questions with 1.1% wrong (qa-service simulate; at 95% and
+# the service answered the default corpus's dev questions with 1.1% wrong (qa-service simulate; at 95% and
 # 2% it answered 8 points fewer right for 0.6% wrong). Labelled questions are customers' own,
 # and keep the stricter targets of a labelled calibration.
 DERIVED_TARGETS = (0.90, 0.05)

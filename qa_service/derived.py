@@ -35,7 +35,7 @@ from .off_topic import off_topic_messages
 from .retrieval import RetrievalConfig, Retriever
 from .text import has_content, normalise
 
-# Share of the fit each source carries. Real traffic (the OKPAY dev questions) is about two
+# Share of the fit each source carries. Real traffic (the default corpus's dev questions) is about two
 # thirds answerable; what escalates is mostly near misses, then off-topic chatter.
 GROUP_WEIGHTS = {
     "held-out question": 0.3,
@@ -63,6 +63,7 @@ class Labelled(Protocol):
 
     question: str
     escalate: bool
+    line: int  # where the question stands in its file
 
     def is_correct(self, faq_id: str | None, passage_id: str | None = None) -> bool: ...
 
@@ -216,7 +217,7 @@ def observe_derived(
         data = assemble_index(variant, cache, matchers=matchers, **kw)
         asked = _cap(asked, rng) + (off if i == 0 else [])
         cache.add([normalise(q.text) for q in asked])
-        for q, feats, faq_id in _ask(data, config, cache, asked):
+        for q, feats, faq_id in ask_derived(data, config, cache, asked):
             rows.append(feats)
             correct.append(q.expected is not None and faq_id == q.expected)
             esc.append(q.expected is None)
@@ -229,12 +230,14 @@ def observe_derived(
     return Observed.from_rows(rows, correct, esc, no_content, decider, weights, groups)
 
 
-def _ask(
+def ask_derived(
     data: IndexData,
     config: RetrievalConfig | None,
     cache: VectorCache,
     asked: Sequence[DerivedQuestion],
 ):
+    """(question, its features, the best entry's id) for each question with content, asked
+    of ``data`` with the vectors already in ``cache``."""
     retriever = Retriever(data, config)
     for q in asked:
         norm = normalise(q.text)

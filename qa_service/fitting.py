@@ -112,21 +112,8 @@ class Observed:
     @classmethod
     def concat(cls, parts: list[Observed]) -> Observed:
         return cls(
-            *(np.concatenate([getattr(p, f) for p in parts]) for f in _FIELDS),
+            *(np.concatenate([getattr(p, f.name) for p in parts]) for f in dataclasses.fields(cls))
         )
-
-
-_FIELDS = (
-    "feats",
-    "correct",
-    "should_escalate",
-    "forced",
-    "rejected",
-    "detailed",
-    "weights",
-    "groups",
-    "no_content",
-)
 
 
 def decision_figures(answered: np.ndarray, obs: Observed, idx: np.ndarray | None = None) -> dict:
@@ -182,6 +169,7 @@ def _pick(
         open_ = (obs.margin[idx] >= m) & ~obs.forced[idx]
         order = np.argsort(-c[open_], kind="stable")
         cs = c[open_][order]
+
         def running(values: np.ndarray, order=order, open_=open_) -> np.ndarray:
             return np.concatenate([[0.0], np.cumsum(values[open_][order])])
 

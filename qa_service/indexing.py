@@ -105,12 +105,12 @@ def _fresh_labels(
     if not asked:
         return list(questions), []
     where = name or "questions"
-    negs = [Negative(q.question, where, getattr(q, "line", 0)) for q in asked]
+    negs = [Negative(q.question, where, q.line) for q in asked]
     probe = Corpus(corpus.entries, corpus.files, corpus.sha256, negatives=negs)
     stale = [
         dataclasses.replace(s, what="question labelled to escalate")
         for s in find_stale(probe, cache)
     ]
     gone = {s.negative.line for s in stale}
-    keep = [q for q in questions if not (q.escalate and getattr(q, "line", 0) in gone)]
+    keep = [q for q in questions if not (q.escalate and q.line in gone)]
     return keep, stale

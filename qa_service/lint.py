@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .corpus import Corpus
-from .derived import variants
+from .derived import ask_derived, variants
 from .index import (
     KIND_ALT,
     KIND_PASSAGE,
@@ -28,7 +28,6 @@ from .index import (
     corpus_vector_texts,
     index_items,
 )
-from .retrieval import Retriever
 from .stale import find_stale
 from .text import normalise
 
@@ -84,18 +83,16 @@ def check_corpus(corpus: Corpus, cache: VectorCache) -> list[Finding]:
             )
     titles = np.flatnonzero(kind == KIND_TITLE)
     t_sims = x[titles] @ x[titles].T
-    for a in range(len(titles)):
-        for b in range(a + 1, len(titles)):
-            if t_sims[a, b] >= DUPLICATE_TITLES:
-                ea, eb = ids[own[titles[a]]], ids[own[titles[b]]]
-                out.append(
-                    Finding(
-                        where[eb],
-                        "warning",
-                        f"entry {eb} asks what entry {ea} asks ({t_sims[a, b]:.2f}); merge "
-                        "them or make their titles say how they differ",
-                    )
-                )
+    for a, b in zip(*np.nonzero(np.triu(t_sims >= DUPLICATE_TITLES, k=1)), strict=True):
+        ea, eb = ids[own[titles[a]]], ids[own[titles[b]]]
+        out.append(
+            Finding(
+                where[eb],
+                "warning",
+                f"entry {eb} asks what entry {ea} asks ({t_sims[a, b]:.2f}); merge "
+                "them or make their titles say how they differ",
+            )
+        )
     out += _weak_entries(corpus, cache, where)
     return out
 
@@ -103,19 +100,16 @@ def check_corpus(corpus: Corpus, cache: VectorCache) -> list[Finding]:
 def _weak_entries(corpus: Corpus, cache: VectorCache, where: dict[str, str]) -> list[Finding]:
     """Entries that lose their own held-out questions and answer sentences."""
     won: dict[str, list[bool]] = defaultdict(list)
+    matchers: dict = {}
     for variant, asked in variants(corpus):
-        if not variant.entries:
-            continue
         asked = [q for q in asked if q.expected is not None]
-        if not asked:
+        if not variant.entries or not asked:
             continue
         cache.add(corpus_vector_texts(variant))
         cache.add([normalise(q.text) for q in asked])
-        retriever = Retriever(assemble_index(variant, cache))
-        for q in asked:
-            norm = normalise(q.text)
-            hits = retriever.search(norm, cache.get([norm])[0], 1).hits
-            won[q.expected].append(bool(hits) and hits[0].passage.faq_id == q.expected)
+        data = assemble_index(variant, cache, matchers=matchers)
+        for q, _, faq_id in ask_derived(data, None, cache, asked):
+            won[q.expected].append(faq_id == q.expected)
     out = []
     for e in corpus.entries:
         share = float(np.mean(won[e.id])) if won[e.id] else 0.0

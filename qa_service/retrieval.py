@@ -13,6 +13,7 @@ from .index import KIND_PASSAGE, IndexData
 from .lexical import query_terms
 from .text import normalise
 
+_QUESTION_MARKS = frozenset("?\uff1f")
 # How many dense neighbours to gather per query; small corpora are scanned whole.
 DENSE_CANDIDATES = 256
 
@@ -78,12 +79,13 @@ class Retriever:
             ],
             dtype=bool,
         )
-        spans = index.sentence_spans if index.sentence_spans is not None else np.zeros((0, 2))
-        owners = index.sentence_passage if index.sentence_passage is not None else []
+        # A sentence that asks ("那么,如何联系客服呢?") frames the answer; it never is one.
+        spans = [] if index.sentence_spans is None else index.sentence_spans.tolist()
+        owners = [] if index.sentence_passage is None else index.sentence_passage.tolist()
         self._asks = np.asarray(
             [
-                index.passages[p].text[a:b].rstrip()[-1:] in "??"
-                for p, (a, b) in zip(list(owners), spans.tolist(), strict=True)
+                index.passages[p].text[a:b].rstrip()[-1:] in _QUESTION_MARKS
+                for p, (a, b) in zip(owners, spans, strict=True)
             ],
             dtype=bool,
         )
@@ -188,7 +190,6 @@ class Retriever:
             if rows.size:
                 sims = idx.sentence_vectors[rows] @ query_vec
                 owners = idx.sentence_passage[rows]
-                # A sentence that asks ("那么,如何联系OKPAY客服呢?") frames; it never answers.
                 sims = np.where(self._asks[rows], -1.0, sims)
                 for p in np.unique(owners).tolist():
                     mine = owners == p

@@ -156,7 +156,7 @@ class QAService:
             if self.settings.calibration_file
             else None
         )
-        self._default_calibration = self._fixed_calibration or Calibration.load()
+        self._packaged_calibration = Calibration.load()
         self.retrieval_config = retrieval or RetrievalConfig()
         self.query_log = query_log
         self.normalise_queries = normalise_queries  # off only to measure what it is worth
@@ -204,7 +204,7 @@ class QAService:
 
     def _calibration_for(self, index: IndexData) -> Calibration:
         cal = copy.deepcopy(
-            self._fixed_calibration or index.calibration or self._default_calibration
+            self._fixed_calibration or index.calibration or self._packaged_calibration
         )
         if self.settings.answer_threshold is not None:
             cal.answer_threshold = self.settings.answer_threshold
@@ -216,7 +216,7 @@ class QAService:
     def calibration(self) -> Calibration:
         """The calibration the live index is served with."""
         live = self._live
-        return live.decider.calibration if live else self._calibration_for_none()
+        return live.decider.calibration if live else self._unloaded_calibration
 
     @calibration.setter
     def calibration(self, cal: Calibration) -> None:
@@ -229,13 +229,14 @@ class QAService:
             )
             self.cache.clear()
 
-    def _calibration_for_none(self) -> Calibration:
-        return self._fixed_calibration or self._default_calibration
+    @property
+    def _unloaded_calibration(self) -> Calibration:
+        return self._fixed_calibration or self._packaged_calibration
 
     @property
     def decider(self) -> Decider:
         live = self._live
-        return live.decider if live else Decider(self._calibration_for_none())
+        return live.decider if live else Decider(self._unloaded_calibration)
 
     @property
     def index(self) -> IndexData | None:

@@ -13,7 +13,7 @@ entry, the line sits close to E's own words, and E's answer gives every detail i
 * E with example questions: its editor wrote them beside the not-covered file, so only a line
   that repeats one of them (``DUPLICATE_SIMILARITY``) contradicts the corpus.
 
-Both bars were measured with the default embedder: OKPAY's curated not-covered lines stay
+Both bars were measured with the default embedder: the default corpus's curated not-covered lines stay
 below them, and the lines an editor's new entries answer reach them (docs/quality.md).
 """
 

@@ -4,6 +4,7 @@ served, then fit the decision (``qa_service.fitting``)."""
 from __future__ import annotations
 
 from ..decision import Decider
+from ..derived import observe_labelled
 from ..fitting import (
     DEFAULT_C,
     DEFAULT_FEATURES,
@@ -13,7 +14,6 @@ from ..fitting import (
     fit_calibration,
 )
 from ..service import QAService
-from ..text import has_content, normalise
 from .dataset import LabelledQuestion
 
 __all__ = [
@@ -28,16 +28,12 @@ __all__ = [
 
 
 def observe(service: QAService, questions: list[LabelledQuestion]) -> Observed:
-    rows, correct, esc, no_content = [], [], [], []
-    for q in questions:
-        a = service.ask(q.question, top_k=1, channel="eval")
-        top = a.passages[0] if a.passages else None
-        ok = (not q.escalate) and top is not None and q.is_correct(top["faq_id"], top["id"])
-        rows.append(a.features)
-        correct.append(ok)
-        esc.append(q.escalate)
-        no_content.append(not has_content(normalise(q.question)))
-    return Observed.from_rows(rows, correct, esc, no_content, Decider(service.calibration))
+    """Each question asked through the service, as users are served."""
+    return observe_labelled(
+        questions,
+        lambda q: service.ask(q, top_k=1, channel="eval"),
+        Decider(service.calibration),
+    )
 
 
 def calibrate(
