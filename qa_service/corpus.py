@@ -8,6 +8,8 @@ Two formats, mixable inside one corpus directory:
   "url"?, "source"?}``.
 * ``*.escalate.txt``: questions the FAQ does not answer, one a line (``#`` starts a comment).
   They teach the service what to hand to a human: refunds, limits, a missing transfer...
+* ``details.yaml`` (optional, at the top of the folder): the domain's words for the detail
+  check (``details.load_spec``): named platforms, countries, currencies...
 
 Every problem is reported as ``file:line: message``; a corpus with any problem loads nothing.
 """
@@ -22,6 +24,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
+
+from .details import FILE_NAME as DETAILS_FILE
+from .details import DetailsError, load_spec
 
 SUFFIXES = (".md", ".jsonl")
 NEGATIVES_SUFFIX = ".escalate.txt"
@@ -81,6 +86,8 @@ class Corpus:
     sha256: str
     passages: list[Passage] = field(default_factory=list)
     negatives: list[Negative] = field(default_factory=list)
+    # The detail check's merged spec: the packaged kinds plus the folder's details.yaml.
+    details: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.passages:
@@ -218,9 +225,20 @@ def load_corpus(path: str | Path) -> Corpus:
             )
     if not entries and not problems:
         problems.append(f"{root}: the corpus holds no entries")
+    detail_files = [root / DETAILS_FILE] if (root / DETAILS_FILE).is_file() else []
+    try:
+        spec = load_spec(root if root.is_dir() else None)
+    except DetailsError as exc:
+        problems += exc.problems
     if problems:
         raise CorpusError(problems)
-    return Corpus(entries=entries, files=files, sha256=hash_files(files, root), negatives=negatives)
+    return Corpus(
+        entries=entries,
+        files=files,
+        sha256=hash_files([*files, *detail_files], root),
+        negatives=negatives,
+        details=spec,
+    )
 
 
 def _parse_negatives(text: str, name: str) -> list[Negative]:

@@ -171,7 +171,13 @@ def variants(
 
 
 def _variant(corpus: Corpus, entries: list[FaqEntry], negatives) -> Corpus:
-    return Corpus(entries=entries, files=corpus.files, sha256=corpus.sha256, negatives=negatives)
+    return Corpus(
+        entries=entries,
+        files=corpus.files,
+        sha256=corpus.sha256,
+        negatives=negatives,
+        details=corpus.details,
+    )
 
 
 def _cap(asked: list[DerivedQuestion], rng: np.random.Generator) -> list[DerivedQuestion]:

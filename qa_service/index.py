@@ -25,7 +25,7 @@ import shutil
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import faiss
@@ -40,7 +40,7 @@ from .matcher import DEFAULT_REJECT_WEIGHT, Matcher
 from .off_topic import off_topic_messages
 from .text import normalise
 
-FORMAT_VERSION = 7  # bump whenever what a build writes or means changes
+FORMAT_VERSION = 8  # bump whenever what a build writes or means changes
 KIND_PASSAGE, KIND_TITLE, KIND_ALT = 0, 1, 2
 KEEP_BUILDS = 3
 # Chosen with `qa-service bench` (README, Performance): 512-d vectors, 138 real questions,
@@ -85,6 +85,8 @@ class IndexData:
     sentence_passage: np.ndarray | None = None
     sentence_spans: np.ndarray | None = None
     calibration: Calibration | None = None  # fitted to this corpus at build time
+    # What the detail check looks for (``details.load_spec``); the generic kinds when empty.
+    details_spec: dict = field(default_factory=dict)
 
     @property
     def n_entries(self) -> int:
@@ -385,6 +387,7 @@ def assemble_index(
         sentence_vectors=s_vectors,
         sentence_passage=np.asarray(s_owner, dtype=np.int32),
         sentence_spans=np.asarray(s_spans, dtype=np.int32).reshape(-1, 2),
+        details_spec=corpus.details,
     )
 
 
@@ -426,6 +429,7 @@ def write_build(
             "negative_offset": data.negative_offset,
             "sentence_passage": _list(data.sentence_passage),
             "sentence_spans": _list(data.sentence_spans),
+            "details": data.details_spec,
         }
         (tmp / "table.json").write_text(json.dumps(table, ensure_ascii=False), "utf-8")
         manifest = {
@@ -580,6 +584,7 @@ def load_index(index_dir: Path, expected_embedder: str | None = None) -> IndexDa
             sentence_spans=np.asarray(table.get("sentence_spans", []), dtype=np.int32).reshape(
                 -1, 2
             ),
+            details_spec=table.get("details") or {},
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise IndexError_(f"index in {path} is corrupt: table.json does not fit: {exc}") from exc

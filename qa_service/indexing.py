@@ -106,7 +106,9 @@ def _fresh_labels(
         return list(questions), []
     where = name or "questions"
     negs = [Negative(q.question, where, q.line) for q in asked]
-    probe = Corpus(corpus.entries, corpus.files, corpus.sha256, negatives=negs)
+    probe = Corpus(
+        corpus.entries, corpus.files, corpus.sha256, negatives=negs, details=corpus.details
+    )
     stale = [
         dataclasses.replace(s, what="question labelled to escalate")
         for s in find_stale(probe, cache)

@@ -91,6 +91,7 @@ class Retriever:
         )
         # Per entry, filled when it first comes top: its answer and what its examples ask for.
         self._details: dict[int, tuple[str, frozenset[str]]] = {}
+        self._rules = details.rules(index.details_spec)
 
     def search(self, norm_query: str, query_vec: np.ndarray, top_k: int = 3) -> Retrieval:
         cfg, idx = self.config, self.index
@@ -210,7 +211,7 @@ class Retriever:
             answer = "\n".join(idx.passages[i].text for i in self._entry_passages[entry])
             e = idx.entries[entry]
             examples = (normalise(q) for q in (e["question"], *e.get("alt_questions", ())))
-            found = normalise(answer), details.asked_by(examples)
+            found = normalise(answer), self._rules.asked_by(examples)
             self._details[entry] = found  # one assignment: concurrent queries are safe
         return found
 
@@ -247,6 +248,6 @@ class Retriever:
                 missing = sum(w for t, w in weights.items() if t not in idx.entry_terms[top])
                 out["missing_terms"] = missing / sum(weights.values())
         # A duration, a rate, a named platform... that the best entry's answer does not give.
-        gap = details.missing(norm_query, *self._entry_details(top))
+        gap = self._rules.missing(norm_query, *self._entry_details(top))
         out["detail_missing"] = float(bool(gap))
         return out

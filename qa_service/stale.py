@@ -51,7 +51,7 @@ class StaleLine:
 def find_stale(corpus: Corpus, cache: VectorCache) -> list[StaleLine]:
     if not corpus.negatives or not corpus.entries:
         return []
-    bare = Corpus(corpus.entries, corpus.files, corpus.sha256, negatives=[])
+    bare = Corpus(corpus.entries, corpus.files, corpus.sha256, negatives=[], details=corpus.details)
     cache.add(corpus_vector_texts(corpus))
     data = assemble_index(bare, cache)
     retriever = Retriever(data)
@@ -81,4 +81,6 @@ def without(corpus: Corpus, stale: list[StaleLine]) -> Corpus:
     """The corpus with its stale not-covered lines left out."""
     gone = {(s.negative.source, s.negative.line) for s in stale}
     keep = [n for n in corpus.negatives if (n.source, n.line) not in gone]
-    return Corpus(corpus.entries, corpus.files, corpus.sha256, negatives=keep)
+    return Corpus(
+        corpus.entries, corpus.files, corpus.sha256, negatives=keep, details=corpus.details
+    )
