@@ -11,7 +11,17 @@ import importlib
 import sys
 
 COMMANDS = ["index", "check", "serve", "ask", "calibrate"]
-OPTIONAL_COMMANDS = ["eval", "ablate", "simulate", "benchmark", "bench", "feedback", "gaps", "tune", "soak"]
+OPTIONAL_COMMANDS = [
+    "eval",
+    "ablate",
+    "simulate",
+    "benchmark",
+    "bench",
+    "feedback",
+    "gaps",
+    "tune",
+    "soak",
+]
 
 
 def build_parser() -> argparse.ArgumentParser:

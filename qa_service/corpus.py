@@ -10,6 +10,8 @@ Two formats, mixable inside one corpus directory:
   They teach the service what to hand to a human: refunds, limits, a missing transfer...
 * ``details.yaml`` (optional, at the top of the folder): the domain's words for the detail
   check (``details.load_spec``): named platforms, countries, currencies...
+* ``acts.yaml`` (optional, likewise): more examples of small talk, requests for a person and
+  emergencies, and the replies to them (``acts.load_spec``).
 
 Every problem is reported as ``file:line: message``; a corpus with any problem loads nothing.
 """
@@ -25,6 +27,9 @@ from pathlib import Path
 
 import yaml
 
+from .acts import FILE_NAME as ACTS_FILE
+from .acts import ActsError
+from .acts import load_spec as load_acts
 from .details import FILE_NAME as DETAILS_FILE
 from .details import DetailsError, load_spec
 
@@ -88,6 +93,8 @@ class Corpus:
     negatives: list[Negative] = field(default_factory=list)
     # The detail check's merged spec: the packaged kinds plus the folder's details.yaml.
     details: dict = field(default_factory=dict)
+    # Dialogue acts: the packaged examples and replies plus the folder's acts.yaml.
+    acts: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.passages:
@@ -225,20 +232,34 @@ def load_corpus(path: str | Path) -> Corpus:
             )
     if not entries and not problems:
         problems.append(f"{root}: the corpus holds no entries")
-    detail_files = [root / DETAILS_FILE] if (root / DETAILS_FILE).is_file() else []
+    folder = root if root.is_dir() else None
+    detail_files = [root / f for f in (DETAILS_FILE, ACTS_FILE) if folder and (root / f).is_file()]
+    spec: dict = {}
+    act_spec: dict = {}
     try:
-        spec = load_spec(root if root.is_dir() else None)
+        spec = load_spec(folder)
     except DetailsError as exc:
+        problems += exc.problems
+    try:
+        act_spec = load_acts(folder)
+    except ActsError as exc:
         problems += exc.problems
     if problems:
         raise CorpusError(problems)
     return Corpus(
         entries=entries,
         files=files,
-        sha256=hash_files([*files, *detail_files], root),
+        # The packaged acts and details are part of what a build means, like the corpus's own.
+        sha256=hash_files([*files, *detail_files, *_packaged_data()], root),
         negatives=negatives,
         details=spec,
+        acts=act_spec,
     )
+
+
+def _packaged_data() -> list[Path]:
+    data = Path(__file__).parent / "data"
+    return [data / DETAILS_FILE, data / ACTS_FILE]
 
 
 def _parse_negatives(text: str, name: str) -> list[Negative]:

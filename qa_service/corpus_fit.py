@@ -110,4 +110,3 @@ def _by_group(obs: Observed, cal: Calibration) -> dict[str, dict[str, float]]:
             "answered_right": round(float((answered & obs.correct)[m].mean()), 4),
         }
     return out
-

@@ -177,6 +177,7 @@ def _variant(corpus: Corpus, entries: list[FaqEntry], negatives) -> Corpus:
         sha256=corpus.sha256,
         negatives=negatives,
         details=corpus.details,
+        acts=corpus.acts,
     )
 
 
@@ -220,7 +221,7 @@ def observe_derived(
         if not variant.entries:
             continue
         cache.add(corpus_vector_texts(variant))  # passages with a sentence cut out are new
-        data = assemble_index(variant, cache, matchers=matchers, **kw)
+        data = assemble_index(variant, cache, matchers=matchers, with_acts=False, **kw)
         asked = _cap(asked, rng) + (off if i == 0 else [])
         cache.add([normalise(q.text) for q in asked])
         for q, feats, faq_id in ask_derived(data, config, cache, asked):

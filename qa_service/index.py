@@ -32,6 +32,7 @@ import faiss
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from .acts import ActModel, example_texts, fit_acts, model_from_table
 from .corpus import Corpus, FaqEntry, Passage, sentence_spans
 from .decision import Calibration
 from .embedders import Embedder
@@ -40,7 +41,7 @@ from .matcher import DEFAULT_REJECT_WEIGHT, Matcher
 from .off_topic import off_topic_messages
 from .text import normalise
 
-FORMAT_VERSION = 8  # bump whenever what a build writes or means changes
+FORMAT_VERSION = 9  # bump whenever what a build writes or means changes
 KIND_PASSAGE, KIND_TITLE, KIND_ALT = 0, 1, 2
 KEEP_BUILDS = 3
 # Chosen with `qa-service bench` (README, Performance): 512-d vectors, 138 real questions,
@@ -87,6 +88,7 @@ class IndexData:
     calibration: Calibration | None = None  # fitted to this corpus at build time
     # What the detail check looks for (``details.load_spec``); the generic kinds when empty.
     details_spec: dict = field(default_factory=dict)
+    acts: ActModel | None = None  # small talk, requests for a person, emergencies
 
     @property
     def n_entries(self) -> int:
@@ -307,9 +309,11 @@ def assemble_index(
     path: Path | None = None,
     background: np.ndarray | None = None,
     matchers: dict | None = None,
+    with_acts: bool = True,
 ) -> IndexData:
     """An index held in memory, from vectors already computed (``vectors`` has every text of
-    ``corpus_vector_texts``). A build saves one; the escalation fit makes many."""
+    ``corpus_vector_texts``). A build saves one; the escalation fit makes many, without the
+    dialogue acts (``with_acts``), which it never asks about."""
     texts, item_entry, item_kind, item_passage = index_items(corpus)
     if background is None:
         off_topic = [normalise(t) for t in off_topic_messages()]
@@ -368,6 +372,17 @@ def assemble_index(
         "corpus_sha256": corpus.sha256,
     }
     s_vectors = vectors.get(s_texts)
+    acts = None
+    if corpus.acts and with_acts:
+        a_texts = [normalise(t) for t in example_texts(corpus.acts)[0]]
+        vectors.add(a_texts)
+        acts = fit_acts(
+            corpus.acts,
+            vectors.get(a_texts),
+            x[kinds != KIND_PASSAGE],
+            background,
+            negatives,
+        )
     return IndexData(
         path=path or Path("<memory>"),
         manifest=manifest,
@@ -388,6 +403,7 @@ def assemble_index(
         sentence_passage=np.asarray(s_owner, dtype=np.int32),
         sentence_spans=np.asarray(s_spans, dtype=np.int32).reshape(-1, 2),
         details_spec=corpus.details,
+        acts=acts,
     )
 
 
@@ -430,7 +446,10 @@ def write_build(
             "sentence_passage": _list(data.sentence_passage),
             "sentence_spans": _list(data.sentence_spans),
             "details": data.details_spec,
+            "acts": data.acts.table() if data.acts is not None else None,
         }
+        if data.acts is not None:
+            np.savez(tmp / "acts.npz", **data.acts.arrays())
         (tmp / "table.json").write_text(json.dumps(table, ensure_ascii=False), "utf-8")
         manifest = {
             **data.manifest,
@@ -545,6 +564,7 @@ def load_index(index_dir: Path, expected_embedder: str | None = None) -> IndexDa
         matcher = Matcher.load(path / "matcher.npz") if (path / "matcher.npz").exists() else None
         negatives = np.load(path / "negatives.npy") if (path / "negatives.npy").exists() else None
         sentences = np.load(path / "sentences.npy") if (path / "sentences.npy").exists() else None
+        act_arrays = dict(np.load(path / "acts.npz")) if (path / "acts.npz").exists() else None
         cal_file = path / "calibration.json"
         calibration = Calibration.load(cal_file) if cal_file.exists() else None
     except IndexError_:
@@ -585,6 +605,9 @@ def load_index(index_dir: Path, expected_embedder: str | None = None) -> IndexDa
                 -1, 2
             ),
             details_spec=table.get("details") or {},
+            acts=model_from_table(table["acts"], act_arrays)
+            if table.get("acts") and act_arrays is not None
+            else None,
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise IndexError_(f"index in {path} is corrupt: table.json does not fit: {exc}") from exc

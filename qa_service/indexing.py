@@ -107,7 +107,12 @@ def _fresh_labels(
     where = name or "questions"
     negs = [Negative(q.question, where, q.line) for q in asked]
     probe = Corpus(
-        corpus.entries, corpus.files, corpus.sha256, negatives=negs, details=corpus.details
+        corpus.entries,
+        corpus.files,
+        corpus.sha256,
+        negatives=negs,
+        details=corpus.details,
+        acts=corpus.acts,
     )
     stale = [
         dataclasses.replace(s, what="question labelled to escalate")

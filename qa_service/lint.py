@@ -107,7 +107,7 @@ def _weak_entries(corpus: Corpus, cache: VectorCache, where: dict[str, str]) -> 
             continue
         cache.add(corpus_vector_texts(variant))
         cache.add([normalise(q.text) for q in asked])
-        data = assemble_index(variant, cache, matchers=matchers)
+        data = assemble_index(variant, cache, matchers=matchers, with_acts=False)
         for q, _, faq_id in ask_derived(data, None, cache, asked):
             won[q.expected].append(faq_id == q.expected)
     out = []

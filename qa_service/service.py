@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 import faiss
 
+from .acts import SMALL_TALK, Act, ActModel
 from .batching import with_batching
 from .cache import RetrievalCache
 from .config import Settings
@@ -44,6 +45,7 @@ MESSAGES = {
         "en": "Our FAQ does not give the specific detail you asked for. Please contact a human "
         "agent; the related question below may help in the meantime.",
     },
+    # A request for a person or an emergency: the corpus's acts give their own messages.
     "no_index": {
         "zh": "自动答复暂时不可用,请联系人工客服。",
         "en": "Automatic answers are unavailable right now. Please contact a human agent.",
@@ -52,14 +54,18 @@ MESSAGES = {
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
-def new_query_id() -> str:
-    """``q_`` + a ULID: sortable by time, unique without coordination."""
+def new_id(prefix: str) -> str:
+    """``prefix`` + a ULID: sortable by time, unique without coordination."""
     value = (int(time.time() * 1000) << 80) | secrets.randbits(80)
     chars = []
     for _ in range(26):
         chars.append(_CROCKFORD[value & 31])
         value >>= 5
-    return "q_" + "".join(reversed(chars))
+    return prefix + "".join(reversed(chars))
+
+
+def new_query_id() -> str:
+    return new_id("q_")
 
 
 class QueryLog(Protocol):
@@ -78,6 +84,8 @@ class Answer:
     language: str
     latency_ms: float
     features: dict[str, float] = field(default_factory=dict)
+    conversation_id: str | None = None
+    reply: dict | None = None  # small talk: {"kind", "text"}, with no answer and no escalation
 
     def to_dict(self, debug: bool = False) -> dict[str, Any]:
         out = {
@@ -89,6 +97,8 @@ class Answer:
             "passages": self.passages,
             "escalation": self.escalation,
             "language": self.language,
+            "conversation_id": self.conversation_id,
+            "reply": self.reply,
         }
         if debug:
             out["features"] = self.features
@@ -262,7 +272,13 @@ class QAService:
 
     # Query ----------------------------------------------------------------------------
 
-    def ask(self, question: str, top_k: int = 3, channel: str = "api") -> Answer:
+    def ask(
+        self,
+        question: str,
+        top_k: int = 3,
+        channel: str = "api",
+        conversation_id: str | None = None,
+    ) -> Answer:
         started = time.perf_counter()
         text = clean(question)
         lang = detect_language(text)
@@ -282,6 +298,11 @@ class QAService:
                 vec = self.embedder.encode_queries([query])[0]
                 result = live.retriever.search(query, vec, top_k)
                 feats = result.features
+                if live.index.acts is not None and has_content(norm):
+                    act = live.index.acts.classify(vec)
+                    # Kept with the features, so a cached question keeps its act.
+                    feats["act"] = float(live.index.acts.classes.index(act.name)) if act else -1.0
+                    feats["act_probability"] = act.probability if act else 0.0
                 passages = [
                     {
                         "id": h.passage.id,
@@ -299,8 +320,30 @@ class QAService:
                 ]
                 self.cache.put(live.index.path, norm, top_k, passages, feats)
             decision = live.decider.decide(feats, has_content(norm))
+        act = self._act(live, feats)
+        if act is not None and not ActModel.overrides(act, decision.escalate, decision.confidence):
+            act = None
+        reply = None
+        if act is not None and live is not None and live.index.acts is not None:
+            text_for = live.index.acts.reply(act.name, lang)
+            if act.kind == SMALL_TALK:
+                decision = Decision(False, None, decision.confidence)
+                reply = {"kind": act.name, "text": text_for}
+                passages = []
+            else:
+                decision = Decision(
+                    True, "human_requested" if act.name == "human" else act.name, 0.0
+                )
         escalation = None
-        if decision.escalate:
+        if decision.escalate and act is not None and reply is None:
+            top = passages[0] if passages else None
+            escalation = {
+                "url": self.settings.escalation_url,
+                "reason": decision.reason,
+                "message": text_for,
+                "related": [{"faq_id": top["faq_id"], "title": top["title"]}] if top else [],
+            }
+        elif decision.escalate:
             # A missing detail: the best entry is on topic, so it is offered next to the human
             # link (asked for the hotline's digits, the customer learns where they are listed).
             on_topic = decision.rule == "detail" and bool(passages)
@@ -318,17 +361,27 @@ class QAService:
             escalate=decision.escalate,
             confidence=round(decision.confidence, 4),
             answer=None
-            if decision.escalate or not passages
+            if decision.escalate or reply is not None or not passages
             else self._with_rest(live, passages[0]),
             passages=passages,
             escalation=escalation,
             language=lang,
             latency_ms=(time.perf_counter() - started) * 1000,
             features=feats,
+            conversation_id=conversation_id or new_id("c_"),
+            reply=reply,
         )
         if self.query_log is not None:
             self.query_log.log_query(answer, channel)
         return answer
+
+    @staticmethod
+    def _act(live: _Live | None, feats: dict[str, float]) -> Act | None:
+        """The dialogue act the retrieval step found (``feats["act"]``), if any."""
+        if live is None or live.index.acts is None or feats.get("act", -1.0) < 0:
+            return None
+        name = live.index.acts.classes[int(feats["act"])]
+        return Act(name, live.index.acts.spec["kinds"][name], feats.get("act_probability", 0.0))
 
     @staticmethod
     def _with_rest(live: _Live, top: dict) -> dict:

@@ -51,9 +51,16 @@ class StaleLine:
 def find_stale(corpus: Corpus, cache: VectorCache) -> list[StaleLine]:
     if not corpus.negatives or not corpus.entries:
         return []
-    bare = Corpus(corpus.entries, corpus.files, corpus.sha256, negatives=[], details=corpus.details)
+    bare = Corpus(
+        corpus.entries,
+        corpus.files,
+        corpus.sha256,
+        negatives=[],
+        details=corpus.details,
+        acts=corpus.acts,
+    )
     cache.add(corpus_vector_texts(corpus))
-    data = assemble_index(bare, cache)
+    data = assemble_index(bare, cache, with_acts=False)
     retriever = Retriever(data)
     x = data.vectors
     assert x is not None
@@ -82,5 +89,10 @@ def without(corpus: Corpus, stale: list[StaleLine]) -> Corpus:
     gone = {(s.negative.source, s.negative.line) for s in stale}
     keep = [n for n in corpus.negatives if (n.source, n.line) not in gone]
     return Corpus(
-        corpus.entries, corpus.files, corpus.sha256, negatives=keep, details=corpus.details
+        corpus.entries,
+        corpus.files,
+        corpus.sha256,
+        negatives=keep,
+        details=corpus.details,
+        acts=corpus.acts,
     )

@@ -20,6 +20,11 @@ class QueryRequest(BaseModel):
     )
     top_k: int = Field(default=3, ge=1, le=20)
     channel: Channel = "api"
+    conversation_id: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9_-]{1,64}$",
+        description="the conversation this question belongs to; a new one when absent",
+    )
 
     @field_validator("question")
     @classmethod
@@ -69,7 +74,18 @@ class AnswerOut(PassageOut):
 
 class EscalationOut(BaseModel):
     url: str
-    reason: Literal["low_confidence", "ambiguous", "out_of_scope", "no_index"]
+    # A corpus's own escalating acts bring their own codes; clients treat an unknown one like
+    # low_confidence.
+    reason: str = Field(
+        examples=[
+            "low_confidence",
+            "ambiguous",
+            "out_of_scope",
+            "no_index",
+            "human_requested",
+            "urgent",
+        ]
+    )
     message: str
     # When the best entry is on topic but lacks the detail asked for: that entry, to ask.
     related: list[RelatedOut] = []
@@ -84,6 +100,15 @@ class QueryResponse(BaseModel):
     passages: list[PassageOut]
     escalation: EscalationOut | None
     language: Literal["zh", "en"]
+    conversation_id: str
+    reply: ReplyOut | None = None
+
+
+class ReplyOut(BaseModel):
+    """Small talk: what the service says back ("greeting", "thanks", "goodbye", "ack")."""
+
+    kind: str
+    text: str
 
 
 class ErrorResponse(BaseModel):

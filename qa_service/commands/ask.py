@@ -26,12 +26,14 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(a.to_dict(), ensure_ascii=False, indent=2))
         return 0
-    if a.escalate:
+    if a.reply is not None:
+        print(f"[{a.reply['kind']}] {a.reply['text']}")
+    elif a.escalate:
         print(f"[escalate: {a.escalation['reason']}] {a.escalation['message']}")
         print(f"  -> {a.escalation['url']}")
         for r in a.escalation.get("related", []):
             print(f"  related: {r['title']} ({r['faq_id']})")
-    else:
+    elif a.answer is not None:
         print(f"{a.answer['title']}  (confidence {a.confidence:.2f}, {a.answer['id']})")
         print(a.answer["text"])
     if a.passages:

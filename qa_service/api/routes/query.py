@@ -18,6 +18,8 @@ router = APIRouter(prefix="/v1", tags=["query"])
     summary="Best-matching FAQ passages for a question, with escalation when unsure",
 )
 async def query(req: QueryRequest, service: ServiceDep, request: Request) -> JSONResponse:
-    answer = await run_in_threadpool(service.ask, req.question, req.top_k, req.channel)
+    answer = await run_in_threadpool(
+        service.ask, req.question, req.top_k, req.channel, req.conversation_id
+    )
     observe_answer(request.app.state, answer)
     return JSONResponse(answer.to_dict())
