@@ -15,6 +15,7 @@ OPTIONAL_COMMANDS = [
     "eval",
     "ablate",
     "simulate",
+    "dialogue",
     "benchmark",
     "bench",
     "feedback",
@@ -26,7 +27,7 @@ OPTIONAL_COMMANDS = [
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="qa-service", description="OKPAY FAQ answering service with escalation to humans."
+        prog="qa-service", description="FAQ answering service with escalation to humans."
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMANDS + OPTIONAL_COMMANDS:

@@ -81,6 +81,14 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             "CREATE INDEX feedback_created ON feedback (created_at)",
         ],
     ),
+    (
+        "conversations and small talk",
+        [
+            "ALTER TABLE queries ADD COLUMN conversation_id TEXT",
+            "ALTER TABLE queries ADD COLUMN reply_kind TEXT",
+            "CREATE INDEX queries_conversation ON queries (conversation_id, created_at)",
+        ],
+    ),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -107,6 +115,8 @@ class QueryRecord:
     answer_id: str | None
     results: list[dict]
     latency_ms: float
+    conversation_id: str | None = None
+    reply_kind: str | None = None  # small talk ("greeting"...): replied to, not answered
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -271,11 +281,16 @@ class SQLiteStorage(Storage):
             answer.answer["id"] if answer.answer else None,
             json.dumps(results, ensure_ascii=False),
             round(float(answer.latency_ms), 3),
+            answer.conversation_id,
+            (answer.reply or {}).get("kind"),
         )
         try:
             with self._lock:
                 self._conn.execute(
-                    "INSERT OR IGNORE INTO queries VALUES (?,?,?,?,?,?,?,?,?,?,?)", row
+                    "INSERT OR IGNORE INTO queries (id, created_at, channel, language, question,"
+                    " escalate, reason, confidence, answer_id, results, latency_ms,"
+                    " conversation_id, reply_kind) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    row,
                 )
         except sqlite3.Error as exc:
             # The customer still gets the answer; the question itself stays out of the log.
@@ -361,6 +376,7 @@ class SQLiteStorage(Storage):
                      ) AS newest
               FROM queries q
               WHERE q.channel IN ({marks}) AND (q.escalate = 1 OR q.confidence < ?)
+                AND q.reply_kind IS NULL
               {"" if include_reviewed else "AND NOT " + reviewed}
             )
             SELECT * FROM c WHERE newest = 1 ORDER BY created_at DESC LIMIT ?
@@ -422,6 +438,8 @@ def _query(row: sqlite3.Row) -> QueryRecord:
         answer_id=row["answer_id"],
         results=json.loads(row["results"]),
         latency_ms=row["latency_ms"],
+        conversation_id=row["conversation_id"],
+        reply_kind=row["reply_kind"],
     )
 
 

@@ -342,6 +342,15 @@
   function renderReply(row, reply) {
     var bubble = el("div", { class: "qa-bubble qa-bot", "data-testid": "qa-reply", "data-query-id": reply.query_id });
     bubble.appendChild(el("span", { class: "qa-sr-only" }, T.bot + ": "));
+    if (reply.reply) {
+      // Small talk: a chat line, with no FAQ answer to vote on.
+      bubble.classList.add("qa-smalltalk");
+      bubble.setAttribute("data-kind", reply.reply.kind || "");
+      bubble.appendChild(el("p", { class: "qa-text", "data-testid": "qa-smalltalk" }, reply.reply.text || ""));
+      row.replaceChildren(el("span", { class: "qa-avatar", "aria-hidden": "true" }, "OK"), bubble);
+      reveal(row);
+      return;
+    }
     if (reply.escalate) {
       var esc = reply.escalation || {};
       bubble.classList.add("qa-escalated");
@@ -376,7 +385,8 @@
         bubble.appendChild(src);
       }
     }
-    bubble.appendChild(helpfulButtons(reply));
+    // Votes are on answers; an escalation is not one.
+    if (!reply.escalate) bubble.appendChild(helpfulButtons(reply));
     row.replaceChildren(el("span", { class: "qa-avatar", "aria-hidden": "true" }, "OK"), bubble);
     reveal(row);
   }
@@ -437,6 +447,13 @@
   }
 
   var pending = false;
+  // The conversation lasts as long as the browser tab: the service uses it to read follow-ups.
+  var conversationId = null;
+  try {
+    conversationId = window.sessionStorage.getItem("qa-conversation-id");
+  } catch (e) {
+    conversationId = null;
+  }
 
   function ask(question) {
     var text = String(question || "").trim();
@@ -455,10 +472,20 @@
     input.value = "";
     addUser(text);
     var row = addThinking();
-    postJson("/v1/query", { question: text, top_k: 3, channel: "widget" })
+    var body = { question: text, top_k: 3, channel: "widget" };
+    if (conversationId) body.conversation_id = conversationId;
+    postJson("/v1/query", body)
       .then(function (res) {
         if (res.ok) {
           return res.json().then(function (reply) {
+            if (reply.conversation_id && reply.conversation_id !== conversationId) {
+              conversationId = reply.conversation_id;
+              try {
+                window.sessionStorage.setItem("qa-conversation-id", conversationId);
+              } catch (e) {
+                /* private mode: the conversation lasts as long as the page */
+              }
+            }
             renderReply(row, reply);
           });
         }

@@ -152,3 +152,22 @@ def test_readyz_503_without_index(tmp_path, embedder) -> None:
         assert r.status_code == 503 and "no index" in r.json()["reason"]
         body = c.post("/v1/query", json={"question": "忘记密码"}).json()
         assert body["escalate"] and body["escalation"]["reason"] == "no_index"
+
+
+def test_small_talk_and_the_conversation_over_http(client: TestClient) -> None:
+    r = client.post("/v1/query", json={"question": "你好", "conversation_id": "chat-42"})
+    assert r.status_code == 200
+    body = r.json()
+    assert body["conversation_id"] == "chat-42"
+    assert body["reply"]["kind"] == "greeting" and body["reply"]["text"]
+    assert body["escalate"] is False and body["answer"] is None
+    fresh = client.post("/v1/query", json={"question": "转人工"}).json()
+    assert fresh["conversation_id"].startswith("c_") and fresh["reply"] is None
+    assert fresh["escalation"]["reason"] == "human_requested"
+
+
+@pytest.mark.parametrize("bad", ["", "has space", "x" * 65, "c/../1", 7])
+def test_a_malformed_conversation_id_is_a_clear_422(client: TestClient, bad) -> None:
+    r = client.post("/v1/query", json={"question": "你好", "conversation_id": bad})
+    assert r.status_code == 422
+    assert "conversation_id" in r.text

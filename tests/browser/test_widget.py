@@ -118,12 +118,32 @@ def test_escalation_links_to_a_human(server, zh_page) -> None:
     expect(link).to_contain_text("联系人工客服")
     expect(page.get_by_test_id("qa-answer")).to_contain_text("人工客服")
 
-    query_id = page.get_by_test_id("qa-reply").get_attribute("data-query-id")
-    page.get_by_test_id("qa-helpful-no").click()
-    expect(page.get_by_test_id("qa-feedback-status")).to_be_visible()
+    # An escalation is not an answer: nothing to vote on.
+    expect(page.get_by_test_id("qa-helpful-no")).to_have_count(0)
     shot(page, "widget-escalation-zh")
-    stored = agent_feedback(server, query_id)
-    assert [(f["verdict"], f["passage_id"]) for f in stored] == [("incorrect", None)]
+    assert watch.errors == []
+
+
+def test_small_talk_is_a_chat_and_a_person_is_one_message_away(server, zh_page) -> None:
+    page, watch = zh_page
+    open_widget(page, server)
+    send(page, "你好")
+    greeting = page.get_by_test_id("qa-smalltalk")
+    expect(greeting).to_be_visible()
+    expect(greeting).to_contain_text("请问有什么可以帮您")
+    expect(page.get_by_test_id("qa-escalation")).to_have_count(0)
+    expect(page.get_by_test_id("qa-helpful-yes")).to_have_count(0)
+    first = page.evaluate("sessionStorage.getItem('qa-conversation-id')")
+    assert first and first.startswith("c_")
+
+    send(page, "转人工")
+    link = page.get_by_test_id("qa-escalation")
+    expect(link).to_be_visible()
+    assert link.get_attribute("data-reason") == "human_requested"
+    expect(page.get_by_test_id("qa-answer").last).to_contain_text("转接人工客服")
+    # The second turn went out in the same conversation.
+    assert page.evaluate("sessionStorage.getItem('qa-conversation-id')") == first
+    shot(page, "widget-small-talk-and-handoff-zh")
     assert watch.errors == []
 
 
