@@ -207,10 +207,25 @@ class QAService:
             related_entries(index),
             entry_passages(index),
         )
+        self._warm(live)
         self._live = live  # one assignment: in-flight queries keep their old reference
         self.cache.clear()
         self.load_error = None
         return index.manifest
+
+    def _warm(self, live: _Live) -> None:
+        """Ask the new index one question before it serves: the encoder loads its model and
+        every lazy structure fills on first use, so readiness means the first customer's
+        question is as fast as the next (the entry detail lists fill per entry as asked)."""
+        if not live.index.entries:
+            return
+        norm = normalise(live.index.entries[0]["question"])
+        query = live.speller.correct(norm) if live.speller is not None else norm
+        vec = self.embedder.encode_queries([query])[0]
+        result = live.retriever.search(query, vec, 3)
+        live.decider.decide(result.features, True)
+        if live.index.acts is not None:
+            live.index.acts.classify(vec)
 
     def _calibration_for(self, index: IndexData) -> Calibration:
         cal = copy.deepcopy(
