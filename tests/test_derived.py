@@ -57,8 +57,12 @@ def test_build_fits_escalation_to_the_corpus(tmp_path: Path, embedder: Embedder)
     # A calibration named in the settings still wins over the one the index brings.
     fixed = tmp_path / "fixed.json"
     svc.calibration.save(fixed)
-    text = fixed.read_text("utf-8").replace(f'"answer_threshold": {fit["threshold"]}', '"answer_threshold": 0.99')
+    text = fixed.read_text("utf-8").replace(
+        f'"answer_threshold": {fit["threshold"]}', '"answer_threshold": 0.99'
+    )
     fixed.write_text(text, "utf-8")
-    other = QAService(Settings(index_dir=tmp_path / "index", calibration_file=fixed), embedder=embedder)
+    other = QAService(
+        Settings(index_dir=tmp_path / "index", calibration_file=fixed), embedder=embedder
+    )
     other.load()
     assert other.calibration.answer_threshold == 0.99

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit
 
 from fastapi import FastAPI
 
@@ -11,11 +12,13 @@ from ..config import Settings
 from ..metrics import Metrics
 from ..service import QAService
 from ..storage import Storage, open_storage
-from . import errors, middleware
+from . import docs, errors, middleware
 from .responses import JSONResponse
 from .routes import admin, feedback, health, metrics, query, web
 
 log = logging.getLogger("qa_service.api")
+# Hosts of the default escalation link, which reach no one.
+PLACEHOLDER_HOSTS = {"help.okpay.example", "example.com", "example.org"}
 
 
 def create_app(settings: Settings | None = None, service: QAService | None = None) -> FastAPI:
@@ -27,8 +30,9 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
     app = FastAPI(
         title="qa-service",
         version=__version__,
-        description="OKPAY FAQ answering with escalation to human support.",
+        description="FAQ answering with escalation to human support.",
         default_response_class=JSONResponse,
+        docs_url=None,  # served below from packaged assets, not from a CDN
     )
     app.state.settings = settings
     app.state.service = service
@@ -50,4 +54,15 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
     app.include_router(metrics.router)
     app.include_router(feedback.router)
     app.include_router(web.router)
+    docs.install(app)
+    warn_on_placeholders(settings)
     return app
+
+
+def warn_on_placeholders(settings: Settings) -> None:
+    """Say at start what a deployment must still set."""
+    if urlsplit(settings.escalation_url).hostname in PLACEHOLDER_HOSTS:
+        log.warning(
+            "escalations link to the placeholder %s: set QA_ESCALATION_URL to your support page",
+            settings.escalation_url,
+        )

@@ -33,7 +33,7 @@ def add_common(p: argparse.ArgumentParser, corpus: bool = False, index: bool = T
 def settings_from(args: argparse.Namespace) -> Settings:
     """Settings with command-line flags taking precedence over QA_* variables."""
     overrides = {}
-    for key in ("corpus", "index_dir", "embedder", "calibration_file", "escalation_url"):
+    for key in ("corpus", "index_dir", "embedder", "calibration_file", "escalation_url", "host"):
         value = getattr(args, key, None)
         if value is not None:
             overrides[key] = value
@@ -42,7 +42,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
 
 def export_env(settings: Settings) -> None:
     """Pass settings on to server worker processes, which read them from the environment."""
-    for key in ("corpus", "index_dir", "embedder", "calibration_file", "escalation_url"):
+    for key in ("corpus", "index_dir", "embedder", "calibration_file", "escalation_url", "host"):
         value = getattr(settings, key)
         if value is not None:
             os.environ[f"QA_{key.upper()}"] = str(value)

@@ -45,7 +45,6 @@
     footerLabel: "Footer",
     privacy: "Privacy",
     terms: "Terms",
-    agentLink: "Agent console",
   };
   var EN_ASK = {
     q_password: "I forgot my password",

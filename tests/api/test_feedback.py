@@ -377,3 +377,28 @@ def test_no_raw_pii_reaches_the_database_or_the_log(tmp_path: Path, index_dir: P
         "邮箱[EMAIL]收不到重置密码的邮件",
         "身份证[ID]实名认证失败",
     ]
+
+
+def test_without_a_token_the_console_is_shut_beyond_loopback(
+    tmp_path: Path, index_dir: Path, embedder
+) -> None:
+    """No QA_AGENT_TOKEN on a public bind: the review queue and feedback listing answer 403
+    with what to set, and customers can still vote."""
+    with make_client(tmp_path / "public", index_dir, embedder, host="0.0.0.0") as c:
+        r = c.get("/v1/review")
+        assert r.status_code == 403 and "QA_AGENT_TOKEN" in r.json()["error"]
+        assert c.get("/v1/feedback").status_code == 403
+        assert c.get("/v1/agent/session").json()["token_required"] is True
+        asked = c.post("/v1/query", json={"question": "忘记密码了怎么办?"}).json()
+        vote = {"query_id": asked["query_id"], "verdict": "correct"}
+        assert c.post("/v1/feedback", json=vote).status_code == 201
+    with make_client(tmp_path / "local", index_dir, embedder, host="127.0.0.1") as c:
+        assert c.get("/v1/review").status_code == 200
+
+
+def test_docs_are_served_without_a_cdn(client) -> None:
+    page = client.get("/docs")
+    assert page.status_code == 200
+    assert "cdn" not in page.text.lower() and "/docs/assets/swagger-ui-bundle.js" in page.text
+    js = client.get("/docs/assets/swagger-ui-bundle.js")
+    assert js.status_code == 200 and len(js.content) > 100_000

@@ -21,8 +21,16 @@ def test_check_fails_on_a_stale_line_with_file_and_line(tmp_path: Path, capsys) 
         "\n".join(
             json.dumps(e, ensure_ascii=False)
             for e in [
-                {"id": "refunds", "question": "如何申请退款?", "answer": "请联系商户发起退款,款项三到五个工作日原路退回。"},
-                {"id": "shipping", "question": "多久发货?", "answer": "下单后四十八小时内发货,快递一般三天送达。"},
+                {
+                    "id": "refunds",
+                    "question": "如何申请退款?",
+                    "answer": "请联系商户发起退款,款项三到五个工作日原路退回。",
+                },
+                {
+                    "id": "shipping",
+                    "question": "多久发货?",
+                    "answer": "下单后四十八小时内发货,快递一般三天送达。",
+                },
                 {"id": "shipping-2", "question": "多久发货呢?", "answer": "付款后两天内发货。"},
             ]
         )

@@ -9,12 +9,14 @@ the agent token when ``QA_AGENT_TOKEN`` is set (401 otherwise).
 from __future__ import annotations
 
 import hmac
+import ipaddress
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
+from ...config import Settings
 from ...storage import REVIEW_BELOW, Storage
 from ..deps import SettingsDep
 from ..responses import JSONResponse
@@ -37,10 +39,25 @@ def _error(status: int, message: str, **headers: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status, headers=headers or None)
 
 
-def agent_token_ok(request: Request, expected: str | None) -> bool:
-    """True when no token is configured or the request carries it (Bearer or X-Agent-Token)."""
+def is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+def agent_locked(settings: Settings) -> bool:
+    """No token, but listening beyond loopback: the console and the queue stay shut, since
+    they show customers' questions to whoever reaches the port."""
+    return not settings.agent_token and not is_loopback(settings.host)
+
+
+def agent_token_ok(request: Request, settings: Settings) -> bool:
+    """True when the request carries the agent token (Bearer or X-Agent-Token), or when
+    none is configured and the server listens on loopback only."""
+    expected = settings.agent_token
     if not expected:
-        return True
+        return not agent_locked(settings)
     given = request.headers.get("x-agent-token", "")
     auth = request.headers.get("authorization", "")
     if auth[:7].lower() == "bearer ":
@@ -49,7 +66,13 @@ def agent_token_ok(request: Request, expected: str | None) -> bool:
     return hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
 
 
-def _unauthorised() -> JSONResponse:
+def _unauthorised(settings: Settings) -> JSONResponse:
+    if agent_locked(settings):
+        return _error(
+            403,
+            f"the agent console is off: the server listens on {settings.host} without an agent "
+            "token; set QA_AGENT_TOKEN (or bind to 127.0.0.1)",
+        )
     return _error(
         401,
         "agent token required: send it as 'Authorization: Bearer <token>'",
@@ -100,8 +123,8 @@ class FeedbackOut(BaseModel):
 async def post_feedback(
     body: FeedbackIn, request: Request, storage: StorageDep, settings: SettingsDep
 ) -> JSONResponse:
-    if body.source == "agent" and not agent_token_ok(request, settings.agent_token):
-        return _unauthorised()
+    if body.source == "agent" and not agent_token_ok(request, settings):
+        return _unauthorised(settings)
     # With query logging switched off there is nothing to check the id against.
     if settings.log_queries:
         known = await run_in_threadpool(storage.get_query, body.query_id)
@@ -132,8 +155,8 @@ async def list_feedback(
     source: Literal["customer", "agent"] | None = None,
     query_id: Annotated[str | None, Query(pattern=QUERY_ID)] = None,
 ) -> JSONResponse:
-    if not agent_token_ok(request, settings.agent_token):
-        return _unauthorised()
+    if not agent_token_ok(request, settings):
+        return _unauthorised(settings)
     items = await run_in_threadpool(
         storage.list_feedback, limit=limit, source=source, query_id=query_id
     )
@@ -153,8 +176,8 @@ async def review(
     below: Annotated[float, Query(ge=0.0, le=1.0, description="low-confidence cut")] = REVIEW_BELOW,
     include_reviewed: bool = False,
 ) -> JSONResponse:
-    if not agent_token_ok(request, settings.agent_token):
-        return _unauthorised()
+    if not agent_token_ok(request, settings):
+        return _unauthorised(settings)
     items = await run_in_threadpool(
         storage.review_queue, limit=limit, below=below, include_reviewed=include_reviewed
     )
@@ -169,7 +192,7 @@ async def agent_session(request: Request, settings: SettingsDep) -> JSONResponse
     # Always 200: the console asks this before it has a token, and a 401 here is no error.
     return JSONResponse(
         {
-            "token_required": bool(settings.agent_token),
-            "authenticated": agent_token_ok(request, settings.agent_token),
+            "token_required": bool(settings.agent_token) or agent_locked(settings),
+            "authenticated": agent_token_ok(request, settings),
         }
     )
