@@ -15,6 +15,7 @@ from ..index import resolve_build
 from ..service import QAService
 from ..text import normalise
 from .build import bench_build
+from .coldstart import bench_cold_start
 from .inprocess import bench_ask, bench_encoder, raw_embedder
 from .load import run_load
 from .profiles import Profile
@@ -150,6 +151,10 @@ def _run(
             results["http"],
             lambda: _save(partial, results),
         )
+    if "cold" not in skip:
+        step("cold start")
+        results["cold_start"] = bench_cold_start(settings.index_dir, work, questions)
+        _save(partial, results)
     if "build" not in skip:
         step(f"build: {profile.build_passages} passages")
         results["build"] = bench_build(

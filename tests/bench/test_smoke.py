@@ -57,6 +57,13 @@ def test_http_figures(run: tuple[Path, dict]) -> None:
         assert worker["peak_rss_mb"] >= worker["rss_mb"] > 0 and worker["pss_mb"] > 0
 
 
+def test_cold_start_figures(run: tuple[Path, dict]) -> None:
+    _, r = run
+    cold = r["cold_start"]
+    assert cold["ready_s"] > 0 and cold["first_query_ms"] > 0 and cold["steady_p50_ms"] > 0
+    assert any(t["measure"].startswith("first query after /readyz") for t in r["targets"])
+
+
 def test_build_figures(run: tuple[Path, dict]) -> None:
     _, r = run
     faq, articles = r["build"]
