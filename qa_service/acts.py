@@ -24,7 +24,8 @@ import yaml
 FILE_NAME = "acts.yaml"
 SMALL_TALK = "small talk"
 ESCALATE = "escalate"
-_KINDS = (SMALL_TALK, ESCALATE)
+CONTEXT = "context"  # a follow-up, read with the conversation's earlier turns
+_KINDS = (SMALL_TALK, ESCALATE, CONTEXT)
 LANGS = ("zh", "en")
 # The classes every message may fall in besides the acts.
 FAQ, NOT_COVERED, OFF_TOPIC = "faq", "not covered", "off-topic"
@@ -64,7 +65,8 @@ def load_spec(corpus_dir: Path | None = None) -> dict:
             spec["replies"][act] = spec["replies"].get(act, {}) | replies
     missing = [
         f"{act} ({lang})"
-        for act in spec["kinds"]
+        for act, kind in spec["kinds"].items()
+        if kind != CONTEXT
         for lang in LANGS
         if lang not in spec["replies"].get(act, {})
     ]
@@ -85,7 +87,7 @@ def _parse(text: str, name: str, known: dict | None = None) -> dict:
         raise ActsError([f"{name}:1: expected the sections kinds, examples and replies"])
     kinds = data.get("kinds") or {}
     if not isinstance(kinds, dict) or any(k not in _KINDS for k in kinds.values()):
-        problems.append(f"{name}: 'kinds' maps each act to {SMALL_TALK!r} or {ESCALATE!r}")
+        problems.append(f"{name}: 'kinds' maps each act to one of {', '.join(_KINDS)}")
         kinds = {}
     acts = {**(known or {}), **kinds}
     examples: dict[str, list[str]] = {}

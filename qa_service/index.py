@@ -41,7 +41,7 @@ from .matcher import DEFAULT_REJECT_WEIGHT, Matcher
 from .off_topic import off_topic_messages
 from .text import normalise
 
-FORMAT_VERSION = 9  # bump whenever what a build writes or means changes
+FORMAT_VERSION = 10  # bump whenever what a build writes or means changes
 KIND_PASSAGE, KIND_TITLE, KIND_ALT = 0, 1, 2
 KEEP_BUILDS = 3
 # Chosen with `qa-service bench` (README, Performance): 512-d vectors, 138 real questions,

@@ -14,10 +14,11 @@ from typing import Any, Protocol
 
 import faiss
 
-from .acts import SMALL_TALK, Act, ActModel
+from .acts import CONTEXT, SMALL_TALK, Act, ActModel
 from .batching import with_batching
 from .cache import RetrievalCache
 from .config import Settings
+from .conversation import Conversations, MemoryConversations, Turn, failing
 from .decision import Calibration, Decider, Decision
 from .embedders import Embedder, load_embedder
 from .index import IndexData, IndexError_, corpus_texts, load_index
@@ -44,6 +45,11 @@ MESSAGES = {
         "zh": "常见问题里没有您要的具体信息,请联系人工客服。下面的相关问题也许能先帮到您。",
         "en": "Our FAQ does not give the specific detail you asked for. Please contact a human "
         "agent; the related question below may help in the meantime.",
+    },
+    # After two escalations in a row, beside whatever comes next.
+    "offer": {
+        "zh": "如果问题还没解决，可以直接联系人工客服。",
+        "en": "If this still does not solve it, you can talk to a person right away.",
     },
     # A request for a person or an emergency: the corpus's acts give their own messages.
     "no_index": {
@@ -86,6 +92,19 @@ class Answer:
     features: dict[str, float] = field(default_factory=dict)
     conversation_id: str | None = None
     reply: dict | None = None  # small talk: {"kind", "text"}, with no answer and no escalation
+    understood_as: str | None = None  # a follow-up, read with its conversation's last question
+    offer_human: dict | None = None  # {"url", "message"} after repeated failure
+
+    def turn(self) -> Turn:
+        """This answer as a turn of its conversation."""
+        return Turn(
+            question=self.question,
+            faq_id=self.answer["faq_id"] if self.answer else None,
+            escalated=self.escalate,
+            reason=(self.escalation or {}).get("reason"),
+            reply_kind=(self.reply or {}).get("kind"),
+            understood_as=self.understood_as,
+        )
 
     def to_dict(self, debug: bool = False) -> dict[str, Any]:
         out = {
@@ -99,6 +118,8 @@ class Answer:
             "language": self.language,
             "conversation_id": self.conversation_id,
             "reply": self.reply,
+            "understood_as": self.understood_as,
+            "offer_human": self.offer_human,
         }
         if debug:
             out["features"] = self.features
@@ -169,6 +190,8 @@ class QAService:
         self._packaged_calibration = Calibration.load()
         self.retrieval_config = retrieval or RetrievalConfig()
         self.query_log = query_log
+        # Where earlier turns are read from; the API points it at the query log.
+        self.conversations: Conversations = MemoryConversations()
         self.normalise_queries = normalise_queries  # off only to measure what it is worth
         self.correct_spelling = correct_spelling  # likewise
         self._live: _Live | None = None
@@ -301,44 +324,33 @@ class QAService:
         passages: list[dict] = []
         feats: dict[str, float] = {}
         norm = normalise(text) if self.normalise_queries else text
+        history = self.conversations.recent_turns(conversation_id) if conversation_id else []
+        understood_as = None
         if live is None:
             decision = Decision(True, "no_index", 0.0)
         else:
-            cached = self.cache.get(live.index.path, norm, top_k) if norm else None
-            if cached is not None:
-                passages, feats = cached
-            elif norm:
-                # Corrected only on a miss: the cache is per index, like the speller's words.
-                query = live.speller.correct(norm) if live.speller is not None else norm
-                vec = self.embedder.encode_queries([query])[0]
-                result = live.retriever.search(query, vec, top_k)
-                feats = result.features
-                if live.index.acts is not None and has_content(norm):
-                    act = live.index.acts.classify(vec)
-                    # Kept with the features, so a cached question keeps its act.
-                    feats["act"] = float(live.index.acts.classes.index(act.name)) if act else -1.0
-                    feats["act_probability"] = act.probability if act else 0.0
-                passages = [
-                    {
-                        "id": h.passage.id,
-                        "faq_id": h.passage.faq_id,
-                        "title": h.passage.title,
-                        "text": h.passage.text,
-                        "score": round(max(0.0, min(1.0, h.score)), 4),
-                        "source": h.passage.source,
-                        "related": live.related.get(h.passage.faq_id, []),
-                        "highlights": [{"start": h.highlight[0], "end": h.highlight[1]}]
-                        if h.highlight
-                        else [],
-                    }
-                    for h in result.hits
-                ]
-                self.cache.put(live.index.path, norm, top_k, passages, feats)
+            passages, feats = self._retrieve(live, norm, top_k)
             decision = live.decider.decide(feats, has_content(norm))
         act = self._act(live, feats)
+        if act is not None and act.kind == CONTEXT:
+            # A follow-up ("是哪些平台?"): read with the last question that had a topic, and
+            # taken when that reading answers at least as surely as the message alone, which
+            # may be confidently wrong ("是哪些平台?" alone matches "what is OKPAY").
+            earlier = next((t for t in reversed(history) if t.has_topic), None)
+            if earlier is not None and live is not None:
+                before = earlier.understood_as or earlier.question
+                ctx_passages, ctx_feats = self._retrieve(live, f"{normalise(before)} {norm}", top_k)
+                ctx_decision = live.decider.decide(ctx_feats, True)
+                if not ctx_decision.escalate and (
+                    decision.escalate or ctx_decision.confidence >= decision.confidence
+                ):
+                    passages, feats, decision = ctx_passages, ctx_feats, ctx_decision
+                    understood_as = f"{before} {text}"
+            act = None
         if act is not None and not ActModel.overrides(act, decision.escalate, decision.confidence):
             act = None
         reply = None
+        text_for = ""
         if act is not None and live is not None and live.index.acts is not None:
             text_for = live.index.acts.reply(act.name, lang)
             if act.kind == SMALL_TALK:
@@ -370,6 +382,10 @@ class QAService:
                 "message": MESSAGES[message][lang],
                 "related": [{"faq_id": top["faq_id"], "title": top["title"]}] if top else [],
             }
+        # Two escalations in a row: whatever this reply is, a person is offered up front.
+        offer = None
+        if failing(history) and not decision.escalate:
+            offer = {"url": self.settings.escalation_url, "message": MESSAGES["offer"][lang]}
         answer = Answer(
             query_id=new_query_id(),
             question=text,
@@ -385,10 +401,49 @@ class QAService:
             features=feats,
             conversation_id=conversation_id or new_id("c_"),
             reply=reply,
+            understood_as=understood_as,
+            offer_human=offer,
         )
         if self.query_log is not None:
             self.query_log.log_query(answer, channel)
+        if self.conversations is not self.query_log:  # the query log holds the turns itself
+            self.conversations.add_turn(answer.conversation_id, answer.turn())
         return answer
+
+    def _retrieve(self, live: _Live, norm: str, top_k: int) -> tuple[list[dict], dict]:
+        """Passages and features for a normalised question, from the cache when it has them;
+        the dialogue act is kept with the features, so a cached question keeps its act."""
+        if not norm:
+            return [], {}
+        cached = self.cache.get(live.index.path, norm, top_k)
+        if cached is not None:
+            return cached
+        # Corrected only on a miss: the cache is per index, like the speller's words.
+        query = live.speller.correct(norm) if live.speller is not None else norm
+        vec = self.embedder.encode_queries([query])[0]
+        result = live.retriever.search(query, vec, top_k)
+        feats = result.features
+        if live.index.acts is not None and has_content(norm):
+            act = live.index.acts.classify(vec)
+            feats["act"] = float(live.index.acts.classes.index(act.name)) if act else -1.0
+            feats["act_probability"] = act.probability if act else 0.0
+        passages = [
+            {
+                "id": h.passage.id,
+                "faq_id": h.passage.faq_id,
+                "title": h.passage.title,
+                "text": h.passage.text,
+                "score": round(max(0.0, min(1.0, h.score)), 4),
+                "source": h.passage.source,
+                "related": live.related.get(h.passage.faq_id, []),
+                "highlights": [{"start": h.highlight[0], "end": h.highlight[1]}]
+                if h.highlight
+                else [],
+            }
+            for h in result.hits
+        ]
+        self.cache.put(live.index.path, norm, top_k, passages, feats)
+        return passages, feats
 
     @staticmethod
     def _act(live: _Live | None, feats: dict[str, float]) -> Act | None:

@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .conversation import KEEP_TURNS, Turn
 from .pii import mask_pii
 
 if TYPE_CHECKING:
@@ -86,6 +87,7 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
         [
             "ALTER TABLE queries ADD COLUMN conversation_id TEXT",
             "ALTER TABLE queries ADD COLUMN reply_kind TEXT",
+            "ALTER TABLE queries ADD COLUMN understood_as TEXT",
             "CREATE INDEX queries_conversation ON queries (conversation_id, created_at)",
         ],
     ),
@@ -117,6 +119,7 @@ class QueryRecord:
     latency_ms: float
     conversation_id: str | None = None
     reply_kind: str | None = None  # small talk ("greeting"...): replied to, not answered
+    understood_as: str | None = None  # a follow-up read with its context (masked)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -168,6 +171,13 @@ class Storage(ABC):
 
     @abstractmethod
     def get_query(self, query_id: str) -> QueryRecord | None: ...
+
+    @abstractmethod
+    def recent_turns(self, conversation_id: str, n: int = KEEP_TURNS) -> list[Turn]:
+        """The conversation's last ``n`` logged turns, oldest first (``Conversations``)."""
+
+    def add_turn(self, conversation_id: str, turn: Turn) -> None:  # noqa: B027
+        """Nothing to do: ``log_query`` stored the turn."""
 
     @abstractmethod
     def add_feedback(
@@ -283,18 +293,40 @@ class SQLiteStorage(Storage):
             round(float(answer.latency_ms), 3),
             answer.conversation_id,
             (answer.reply or {}).get("kind"),
+            mask_pii(answer.understood_as) if answer.understood_as else None,
         )
         try:
             with self._lock:
                 self._conn.execute(
                     "INSERT OR IGNORE INTO queries (id, created_at, channel, language, question,"
                     " escalate, reason, confidence, answer_id, results, latency_ms,"
-                    " conversation_id, reply_kind) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    " conversation_id, reply_kind, understood_as)"
+                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     row,
                 )
         except sqlite3.Error as exc:
             # The customer still gets the answer; the question itself stays out of the log.
             log.error("query log write failed for %s: %s", answer.query_id, exc)
+
+    def recent_turns(self, conversation_id: str, n: int = KEEP_TURNS) -> list[Turn]:
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT question, answer_id, escalate, reason, reply_kind, understood_as"
+                " FROM queries WHERE conversation_id = ? ORDER BY created_at DESC, rowid DESC"
+                " LIMIT ?",
+                (conversation_id, int(n)),
+            ).fetchall()
+        return [
+            Turn(
+                question=r["question"],
+                faq_id=r["answer_id"].split("#", 1)[0] if r["answer_id"] else None,
+                escalated=bool(r["escalate"]),
+                reason=r["reason"],
+                reply_kind=r["reply_kind"],
+                understood_as=r["understood_as"],
+            )
+            for r in reversed(rows)
+        ]
 
     def get_query(self, query_id: str) -> QueryRecord | None:
         with self._lock:
@@ -440,6 +472,7 @@ def _query(row: sqlite3.Row) -> QueryRecord:
         latency_ms=row["latency_ms"],
         conversation_id=row["conversation_id"],
         reply_kind=row["reply_kind"],
+        understood_as=row["understood_as"],
     )
 
 

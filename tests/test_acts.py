@@ -28,9 +28,11 @@ def _corpus(tmp_path: Path, acts_yaml: str | None) -> Path:
 def test_every_packaged_act_has_examples_and_replies_in_both_languages() -> None:
     spec = acts.load_spec(None)
     assert set(spec["kinds"]) >= {"greeting", "thanks", "goodbye", "ack", "human", "urgent"}
-    for act in spec["kinds"]:
+    assert spec["kinds"]["follow-up"] == acts.CONTEXT
+    for act, kind in spec["kinds"].items():
         assert len(spec["examples"][act]) >= 10, act
-        assert set(spec["replies"][act]) == {"zh", "en"}, act
+        if kind != acts.CONTEXT:  # a follow-up is answered, not replied to
+            assert set(spec["replies"][act]) == {"zh", "en"}, act
 
 
 def test_a_corpus_adds_examples_and_replaces_replies(tmp_path: Path) -> None:
@@ -134,3 +136,27 @@ def test_the_acts_dev_set_is_recognised(service: QAService) -> None:
     assert by["question (all)"].share == 1.0
     assert by["urgent (all)"].share >= 0.75
     assert by["human (all)"].share >= 0.8
+
+
+def test_a_follow_up_is_read_with_the_conversation(service: QAService) -> None:
+    first = service.ask("账户被冻结了怎么办", conversation_id="frozen-1")
+    assert first.answer["faq_id"] == "account-frozen"
+    alone = service.ask("一般是什么原因导致的?")
+    assert alone.escalate  # means nothing alone
+    follow = service.ask("一般是什么原因导致的?", conversation_id="frozen-1")
+    assert not follow.escalate and follow.answer["faq_id"] == "account-frozen"
+    assert follow.understood_as == "账户被冻结了怎么办 一般是什么原因导致的?"
+
+
+def test_a_new_question_is_not_pulled_back_to_the_old_topic(service: QAService) -> None:
+    service.ask("忘记密码了怎么办", conversation_id="switch-1")
+    new = service.ask("提现手续费是多少", conversation_id="switch-1")
+    assert new.answer["faq_id"] == "withdrawal-fees" and new.understood_as is None
+
+
+def test_two_escalations_in_a_row_offer_a_person_up_front(service: QAService) -> None:
+    for q in ("今天天气怎么样", "帮我写一首诗"):
+        assert service.ask(q, conversation_id="failing-1").escalate
+    after = service.ask("忘记密码了怎么办", conversation_id="failing-1")
+    assert not after.escalate and after.offer_human["url"] == service.settings.escalation_url
+    assert service.ask("忘记密码了怎么办", conversation_id="fresh-1").offer_human is None

@@ -265,3 +265,23 @@ def test_review_queue_shows_each_wording_once(storage: SQLiteStorage, service: Q
     storage.add_feedback(first.query_id, "unanswerable", source="agent")
     assert [i.query.question for i in storage.review_queue()] == ["转账一直没到账"]
     assert len(storage.review_queue(include_reviewed=True)) == 2
+
+
+def test_a_conversation_is_read_back_from_the_query_log(tmp_path, service) -> None:
+    """Turns logged by one worker are the context of the next turn on any other."""
+    from qa_service.config import Settings
+    from qa_service.storage import open_storage
+
+    storage = open_storage(Settings(data_dir=tmp_path))
+    a = service.ask("账户被冻结了怎么办", conversation_id="shared-1")
+    storage.log_query(a, "widget")
+    b = service.ask("你好", conversation_id="shared-1")
+    storage.log_query(b, "widget")
+    turns = storage.recent_turns("shared-1")
+    assert [t.faq_id for t in turns] == ["account-frozen", None]
+    assert turns[0].question == "账户被冻结了怎么办" and turns[1].reply_kind == "greeting"
+    assert not turns[1].has_topic and turns[0].has_topic
+    assert storage.recent_turns("nobody") == []
+    # small talk stays out of the review queue, where every other customer question is
+    queued = [i.query.question for i in storage.review_queue(below=1.01)]
+    assert "账户被冻结了怎么办" in queued and "你好" not in queued

@@ -43,6 +43,9 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
         app.state.storage = open_storage(settings)
         if settings.log_queries:
             service.query_log = app.state.storage
+    if service.query_log is app.state.storage:
+        # Conversations are read from the log: every worker sees every turn.
+        service.conversations = app.state.storage
 
     app.state.metrics = Metrics(lambda: service.manifest)
     errors.install(app)

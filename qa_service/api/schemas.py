@@ -102,6 +102,17 @@ class QueryResponse(BaseModel):
     language: Literal["zh", "en"]
     conversation_id: str
     reply: ReplyOut | None = None
+    understood_as: str | None = Field(
+        default=None, description="a follow-up as the service read it, with its context"
+    )
+    offer_human: OfferOut | None = None
+
+
+class OfferOut(BaseModel):
+    """After repeated failure: a person offered up front, whatever the reply."""
+
+    url: str
+    message: str
 
 
 class ReplyOut(BaseModel):
