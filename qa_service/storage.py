@@ -393,7 +393,7 @@ class SQLiteStorage(Storage):
     ) -> list[ReviewItem]:
         marks = ",".join("?" * len(CUSTOMER_CHANNELS))
         # One row per wording: the newest copy, with how often it was asked. A wording an
-        # agent has judged once counts as reviewed.
+        # agent has judged once counts as reviewed. Emergencies come first.
         reviewed = """EXISTS (SELECT 1 FROM feedback f JOIN queries r ON r.id = f.query_id
                               WHERE f.source = 'agent' AND r.question = q.question)"""
         sql = f"""
@@ -411,7 +411,8 @@ class SQLiteStorage(Storage):
                 AND q.reply_kind IS NULL
               {"" if include_reviewed else "AND NOT " + reviewed}
             )
-            SELECT * FROM c WHERE newest = 1 ORDER BY created_at DESC LIMIT ?
+            SELECT * FROM c WHERE newest = 1
+            ORDER BY (reason = 'urgent') DESC, created_at DESC LIMIT ?
         """
         with self._lock:
             rows = self._conn.execute(

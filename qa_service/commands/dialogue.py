@@ -16,13 +16,25 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     add_common(p)
     p.add_argument("--messages", type=Path, default=Path("tests/data/dialogue/acts.jsonl"))
+    p.add_argument(
+        "--dialogues",
+        type=Path,
+        help="two-turn dialogues to score as well (tests/data/dialogue/followups.jsonl)",
+    )
     p.add_argument("--out", type=Path, default=Path("out/dialogue"))
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from ..config import Settings
-    from ..evaluation.dialogue import load_messages, markdown, score
+    from ..evaluation.dialogue import (
+        dialogue_markdown,
+        load_dialogues,
+        load_messages,
+        markdown,
+        score,
+        score_dialogues,
+    )
     from ..service import QAService
 
     messages = load_messages(args.messages)
@@ -39,4 +51,13 @@ def run(args: argparse.Namespace) -> int:
     )
     print(table)
     print(f"{len(messages)} messages, {len(mistakes)} mistaken -> {args.out}/")
+    if args.dialogues:
+        rows, wrong = score_dialogues(service, load_dialogues(args.dialogues))
+        table = dialogue_markdown(rows)
+        (args.out / "dialogues.md").write_text(table + "\n", "utf-8")
+        (args.out / "dialogue_mistakes.jsonl").write_text(
+            "".join(json.dumps(m, ensure_ascii=False) + "\n" for m in wrong), "utf-8"
+        )
+        print()
+        print(table)
     return 0

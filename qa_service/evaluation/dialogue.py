@@ -103,3 +103,80 @@ def markdown(rows: list[Score]) -> str:
         confused = ", ".join(f"{k} {v}" for k, v in s.confused.most_common()) or "–"
         lines.append(f"| {s.group} | {s.n} | {s.right} | {s.share:.1%} | {confused} |")
     return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Dialogue:
+    turns: tuple[str, str]
+    expected: str  # the entry that answers the second turn in context, or "escalate"
+    kind: str  # "follow-up" or "standalone"
+    lang: str
+    line: int
+
+
+def load_dialogues(path: Path) -> list[Dialogue]:
+    out = []
+    for n, raw in enumerate(path.read_text("utf-8").splitlines(), start=1):
+        if not raw.strip():
+            continue
+        try:
+            row = json.loads(raw)
+            first, second = row["turns"]
+            out.append(Dialogue((first, second), row["expected"], row["kind"], row["lang"], n))
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+            raise ValueError(
+                f'{path}:{n}: expected {{"turns": [first, second], "expected", "kind", '
+                f'"lang"}}: {exc}'
+            ) from None
+    if not out:
+        raise ValueError(f"{path}: no dialogues")
+    return out
+
+
+def _outcome(answer) -> str:
+    if answer.escalate or answer.reply is not None:
+        return "escalate"
+    return answer.answer["faq_id"] if answer.answer else "escalate"
+
+
+def score_dialogues(service: QAService, dialogues: list[Dialogue]) -> tuple[list[dict], list[dict]]:
+    """Per kind: the second turn right in its conversation, and right when asked alone (what
+    the service did before it read conversations). Right is the expected entry answered, or
+    an escalation where the FAQ cannot answer."""
+    by: dict[str, dict] = {}
+    mistakes = []
+    for i, d in enumerate(dialogues):
+        conversation = f"eval-dialogue-{i}"
+        service.ask(d.turns[0], channel="eval", conversation_id=conversation)
+        in_context = service.ask(d.turns[1], channel="eval", conversation_id=conversation)
+        alone = service.ask(d.turns[1], channel="eval")
+        got, got_alone = _outcome(in_context), _outcome(alone)
+        for key in (d.kind, "all"):
+            row = by.setdefault(key, {"kind": key, "n": 0, "right": 0, "right_alone": 0})
+            row["n"] += 1
+            row["right"] += got == d.expected
+            row["right_alone"] += got_alone == d.expected
+        if got != d.expected:
+            mistakes.append(
+                {
+                    "line": d.line,
+                    "turns": list(d.turns),
+                    "expected": d.expected,
+                    "got": got,
+                    "understood_as": in_context.understood_as,
+                }
+            )
+    return [by[k] for k in ("follow-up", "standalone", "all") if k in by], mistakes
+
+
+def dialogue_markdown(rows: list[dict]) -> str:
+    lines = [
+        "| second turn | dialogues | right in conversation | right asked alone |",
+        "| --- | ---: | ---: | ---: |",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['kind']} | {r['n']} | {r['right']} ({r['right'] / r['n']:.1%}) | "
+            f"{r['right_alone']} ({r['right_alone'] / r['n']:.1%}) |"
+        )
+    return "\n".join(lines)

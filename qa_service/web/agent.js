@@ -47,7 +47,10 @@
         ambiguous: "答案不明确",
         out_of_scope: "超出范围",
         no_index: "索引未加载",
+        human_requested: "要求人工",
+        urgent: "紧急",
       },
+      understoodAs: "结合上文理解为：",
       feedbackReasons: [
         ["", "原因（可选）"],
         ["wrong_entry", "答非所问"],
@@ -114,7 +117,10 @@
         ambiguous: "Ambiguous",
         out_of_scope: "Out of scope",
         no_index: "No index",
+        human_requested: "Asked for a person",
+        urgent: "Urgent",
       },
+      understoodAs: "Read with the conversation as: ",
       feedbackReasons: [
         ["", "Reason (optional)"],
         ["wrong_entry", "Wrong entry"],
@@ -541,10 +547,17 @@
   function reviewItem(item) {
     var li = el("li", { class: "review-item", "data-query-id": item.id, "data-testid": "review-item" });
     if (item.id === reviewingId) li.classList.add("active");
+    if (item.reason === "urgent") li.classList.add("review-urgent");
     li.appendChild(el("p", { class: "review-q" }, item.question));
+    // A follow-up, as the service read it with the conversation's last question.
+    if (item.understood_as) {
+      li.appendChild(el("p", { class: "review-context", "data-testid": "review-understood" },
+        T.understoodAs + item.understood_as));
+    }
     var meta = el("div", { class: "review-meta" });
     var tag = item.escalate ? T.reasons[item.reason] || item.reason || T.escalated : T.confidence + " " + Number(item.confidence).toFixed(2);
-    meta.appendChild(el("span", { class: "badge " + (item.escalate ? "badge-warn" : "badge-info") }, tag));
+    var badge = item.reason === "urgent" ? "badge-urgent" : item.escalate ? "badge-warn" : "badge-info";
+    meta.appendChild(el("span", { class: "badge " + badge, "data-testid": "review-reason" }, tag));
     // The same wording asked again shows once, with its count: repeats are what to fix first.
     if (item.times_asked > 1) {
       meta.appendChild(el("span", { class: "badge badge-info", "data-testid": "times-asked" }, T.asked(item.times_asked)));

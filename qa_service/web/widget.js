@@ -374,6 +374,18 @@
       relatedChips(bubble, esc.related, T.seeAlso);
     } else {
       var ans = reply.answer || {};
+      // After repeated failure a person comes first, whatever the answer.
+      var offer = reply.offer_human;
+      var offerHref = offer && safeUrl(offer.url);
+      if (offerHref) {
+        var box = el("p", { class: "qa-offer", "data-testid": "qa-offer-human" }, offer.message || "");
+        var offerLink = el("a", { class: "qa-human", href: offerHref, target: "_blank",
+          rel: "noopener noreferrer" });
+        offerLink.appendChild(icon("person"));
+        offerLink.appendChild(el("span", null, T.human));
+        box.appendChild(offerLink);
+        bubble.appendChild(box);
+      }
       bubble.appendChild(answerText(ans));
       otherPassages(bubble, ans.other_passages);
       // Entries that complete this answer (each contact channel).
