@@ -8,7 +8,7 @@ CORPUS ?= corpus
 INDEX  ?= index
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: run serve index check simulate install install-test install-mpnet test lint eval baseline banking77 banking77-tuned calibrate bench browser-deps clean
+.PHONY: run serve index check simulate dialogue install install-test install-mpnet test lint eval baseline banking77 banking77-tuned calibrate bench browser-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -99,6 +99,11 @@ check: install
 # Entries with few example questions: docs/quality.md, "Entries with few examples".
 simulate: install-test
 	$(BIN)/qa-service simulate --corpus corpus --questions tests/data/dev.jsonl --out out/simulate
+
+# Small talk, requests for a person, emergencies and follow-ups: docs/dialogue.md.
+dialogue: install-test index
+	$(BIN)/qa-service dialogue --index-dir $(INDEX) --messages tests/data/dialogue/acts_test.jsonl \
+	  --dialogues tests/data/dialogue/followups.jsonl --out out/dialogue
 
 calibrate: index
 	$(BIN)/qa-service calibrate --questions tests/data/dev.jsonl --index-dir $(INDEX)
