@@ -50,6 +50,9 @@ class Settings(BaseSettings):
 
     # Escalation
     escalation_url: str = "https://help.okpay.example/contact"
+    # The escalation link carries its handoff's id in this query parameter, so the support
+    # page (or the agent who opens it) can load the conversation: GET /v1/handoffs/{id}.
+    handoff_param: str = "handoff"
 
     # HTTP
     host: str = "127.0.0.1"

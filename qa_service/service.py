@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import faiss
 
@@ -68,6 +69,13 @@ def new_id(prefix: str) -> str:
         chars.append(_CROCKFORD[value & 31])
         value >>= 5
     return prefix + "".join(reversed(chars))
+
+
+def with_param(url: str, name: str, value: str) -> str:
+    """``url`` with ``name=value`` added to its query string."""
+    parts = urlsplit(url)
+    query = urlencode([*parse_qsl(parts.query, keep_blank_values=True), (name, value)])
+    return urlunsplit(parts._replace(query=query))
 
 
 def new_query_id() -> str:
@@ -382,12 +390,17 @@ class QAService:
                 "message": MESSAGES[message][lang],
                 "related": [{"faq_id": top["faq_id"], "title": top["title"]}] if top else [],
             }
+        query_id = new_query_id()
+        if escalation is not None:
+            # The handoff is this turn: its id opens the whole conversation for the agent.
+            escalation["handoff_id"] = query_id
+            escalation["url"] = with_param(escalation["url"], self.settings.handoff_param, query_id)
         # Two escalations in a row: whatever this reply is, a person is offered up front.
         offer = None
         if failing(history) and not decision.escalate:
             offer = {"url": self.settings.escalation_url, "message": MESSAGES["offer"][lang]}
         answer = Answer(
-            query_id=new_query_id(),
+            query_id=query_id,
             question=text,
             escalate=decision.escalate,
             confidence=round(decision.confidence, 4),

@@ -173,6 +173,10 @@ class Storage(ABC):
     def get_query(self, query_id: str) -> QueryRecord | None: ...
 
     @abstractmethod
+    def conversation(self, conversation_id: str, limit: int = 50) -> list[QueryRecord]:
+        """The conversation's logged turns, oldest first (masked as stored)."""
+
+    @abstractmethod
     def recent_turns(self, conversation_id: str, n: int = KEEP_TURNS) -> list[Turn]:
         """The conversation's last ``n`` logged turns, oldest first (``Conversations``)."""
 
@@ -327,6 +331,15 @@ class SQLiteStorage(Storage):
             )
             for r in reversed(rows)
         ]
+
+    def conversation(self, conversation_id: str, limit: int = 50) -> list[QueryRecord]:
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT * FROM queries WHERE conversation_id = ?"
+                " ORDER BY created_at DESC, rowid DESC LIMIT ?",
+                (conversation_id, int(limit)),
+            ).fetchall()
+        return [_query(r) for r in reversed(rows)]
 
     def get_query(self, query_id: str) -> QueryRecord | None:
         with self._lock:

@@ -91,7 +91,7 @@ def test_small_talk_gets_a_reply_in_its_language(
 def test_asking_for_a_person_is_a_handoff(service: QAService, question: str) -> None:
     a = service.ask(question)
     assert a.escalate and a.escalation["reason"] == "human_requested"
-    assert a.escalation["url"] == service.settings.escalation_url
+    assert a.escalation["url"].startswith(service.settings.escalation_url + "?handoff=q_")
     assert a.reply is None and a.answer is None
 
 

@@ -36,7 +36,10 @@ def test_colloquial_traditional_and_english(service: QAService, question: str, f
 def test_off_topic_and_contentless_questions_escalate(service: QAService, question: str) -> None:
     a = service.ask(question)
     assert a.escalate and a.answer is None
-    assert a.escalation["url"] == service.settings.escalation_url
+    assert a.escalation["url"] == (
+        f"{service.settings.escalation_url}?handoff={a.escalation['handoff_id']}"
+    )
+    assert a.escalation["handoff_id"] == a.query_id
     assert a.escalation["reason"] in {"low_confidence", "out_of_scope", "ambiguous"}
     lang = "zh" if re.search(r"[\u4e00-\u9fff]", question) else "en"
     assert (re.search(r"[\u4e00-\u9fff]", a.escalation["message"]) is not None) == (lang == "zh")

@@ -14,7 +14,7 @@ from ..service import QAService
 from ..storage import Storage, open_storage
 from . import docs, errors, middleware
 from .responses import JSONResponse
-from .routes import admin, feedback, health, metrics, query, web
+from .routes import admin, feedback, handoffs, health, metrics, query, web
 
 log = logging.getLogger("qa_service.api")
 # Hosts of the default escalation link, which reach no one.
@@ -56,6 +56,7 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
     app.include_router(admin.router)
     app.include_router(metrics.router)
     app.include_router(feedback.router)
+    app.include_router(handoffs.router)
     app.include_router(web.router)
     docs.install(app)
     warn_on_placeholders(settings)

@@ -89,6 +89,9 @@ class EscalationOut(BaseModel):
     message: str
     # When the best entry is on topic but lacks the detail asked for: that entry, to ask.
     related: list[RelatedOut] = []
+    handoff_id: str | None = Field(
+        default=None, description="opens the conversation for an agent: GET /v1/handoffs/{id}"
+    )
 
 
 class QueryResponse(BaseModel):

@@ -51,6 +51,14 @@
         urgent: "紧急",
       },
       understoodAs: "结合上文理解为：",
+      handoffTitle: "转人工对话",
+      conversation: "对话",
+      customer: "客户",
+      service: "系统",
+      answeredWith: "回答：",
+      repliedWith: "闲聊回复：",
+      escalatedAs: "转人工：",
+      noHandoff: "找不到该转人工记录。",
       feedbackReasons: [
         ["", "原因（可选）"],
         ["wrong_entry", "答非所问"],
@@ -121,6 +129,14 @@
         urgent: "Urgent",
       },
       understoodAs: "Read with the conversation as: ",
+      handoffTitle: "Handoff conversation",
+      conversation: "Conversation",
+      customer: "Customer",
+      service: "Service",
+      answeredWith: "answered with ",
+      repliedWith: "small talk: ",
+      escalatedAs: "handed over: ",
+      noHandoff: "No such handoff.",
       feedbackReasons: [
         ["", "Reason (optional)"],
         ["wrong_entry", "Wrong entry"],
@@ -231,6 +247,37 @@
     $("sign-out").hidden = !tokenRequired;
     loadReview();
     $("agent-q").focus();
+    // Opened from an escalation link (?handoff=<id>): the conversation comes first.
+    var handoffId = new URLSearchParams(window.location.search).get("handoff");
+    if (handoffId) loadHandoff(handoffId);
+  }
+
+  // The whole masked conversation of a handoff, so the customer never repeats themselves.
+  function loadHandoff(id) {
+    request("GET", "/v1/handoffs/" + encodeURIComponent(id)).then(function (res) {
+      var box = $("handoff");
+      box.hidden = false;
+      var list = $("handoff-transcript");
+      list.replaceChildren();
+      if (!res.ok) {
+        $("handoff-summary").textContent = res.status === 404 ? T.noHandoff : errorText(res);
+        return;
+      }
+      var h = res.data;
+      $("handoff-summary").textContent = h.summary || "";
+      (h.transcript || []).forEach(function (t) {
+        var li = el("li", { class: "handoff-turn" + (t.reason === "urgent" ? " review-urgent" : ""),
+          "data-testid": "handoff-turn" });
+        li.appendChild(el("p", { class: "handoff-q" }, T.customer + ": " + t.question));
+        if (t.understood_as) li.appendChild(el("p", { class: "review-context" }, T.understoodAs + t.understood_as));
+        var did = t.reply_kind ? T.repliedWith + t.reply_kind
+          : t.escalated ? T.escalatedAs + (T.reasons[t.reason] || t.reason || "")
+          : T.answeredWith + (t.answered_with || "");
+        li.appendChild(el("p", { class: "handoff-a" }, T.service + ": " + did));
+        list.appendChild(li);
+      });
+      box.scrollIntoView({ block: "nearest" });
+    });
   }
 
   function checkSession(afterLogin) {
@@ -570,6 +617,14 @@
       search(item.question);
     });
     meta.appendChild(go);
+    if (item.escalate && item.conversation_id) {
+      var talk = el("button", { type: "button", class: "btn btn-small btn-outline",
+        "data-testid": "review-conversation" }, T.conversation);
+      talk.addEventListener("click", function () {
+        loadHandoff(item.id);
+      });
+      meta.appendChild(talk);
+    }
     li.appendChild(meta);
     return li;
   }

@@ -71,7 +71,7 @@ def test_escalation_contract(client: TestClient, service) -> None:
     assert r.status_code == 200 and body["escalate"] is True and body["answer"] is None
     assert len(body["passages"]) == 2  # suggestions for agents even when escalating
     esc = body["escalation"]
-    assert esc["url"] == service.settings.escalation_url
+    assert esc["url"] == f"{service.settings.escalation_url}?handoff={esc['handoff_id']}"
     assert esc["reason"] in {"low_confidence", "ambiguous", "out_of_scope"}
     assert esc["message"] and esc["message"].isascii()
     assert esc["related"] == []  # nothing on topic to offer for the weather

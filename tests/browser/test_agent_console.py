@@ -149,3 +149,27 @@ def test_console_in_english(server, en_page) -> None:
     expect(page.get_by_test_id("agent-mark-incorrect").first).to_have_text("Incorrect")
     shot(page, "agent-console-en", full_page=True)
     assert watch.errors == []
+
+
+def test_agent_opens_a_handoff_with_its_conversation(server, zh_page) -> None:
+    """The escalation link's handoff id opens the whole masked conversation, urgent marked."""
+    page, watch = zh_page
+    conv = {"conversation_id": "browser-handoff-1", "channel": "widget"}
+    httpx.post(
+        f"{server.url}/v1/query", json={"question": "账户被冻结了怎么办", **conv}, timeout=30
+    )
+    esc = httpx.post(
+        f"{server.url}/v1/query", json={"question": "我的账号被盗了", **conv}, timeout=30
+    ).json()["escalation"]
+    assert esc["reason"] == "urgent"
+    sign_in(page, server)
+    page.goto(f"{server.url}/agent?handoff={esc['handoff_id']}")
+    expect(page.get_by_test_id("agent-handoff")).to_be_visible()
+    expect(page.get_by_test_id("handoff-summary")).to_contain_text("urgent: 我的账号被盗了")
+    turns = page.get_by_test_id("handoff-turn")
+    expect(turns).to_have_count(2)
+    expect(turns.nth(0)).to_contain_text("账户被冻结了怎么办")
+    expect(turns.nth(0)).to_contain_text("account-frozen")
+    expect(turns.nth(1)).to_contain_text("紧急")
+    shot(page, "agent-handoff-zh")
+    assert watch.errors == []

@@ -112,7 +112,8 @@ def test_escalation_links_to_a_human(server, zh_page) -> None:
 
     link = page.get_by_test_id("qa-escalation")
     expect(link).to_be_visible()
-    assert link.get_attribute("href") == ESCALATION_URL
+    query_id = page.get_by_test_id("qa-reply").get_attribute("data-query-id")
+    assert link.get_attribute("href") == f"{ESCALATION_URL}&handoff={query_id}"
     assert link.get_attribute("target") == "_blank"
     assert "noopener" in (link.get_attribute("rel") or "")
     expect(link).to_contain_text("联系人工客服")
