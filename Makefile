@@ -75,7 +75,7 @@ baseline: install-test
 	  --out out/baseline --embedder use-multilingual
 	cp out/baseline/metrics.json tests/data/baseline_metrics.json
 
-# The README's BANKING77 results (data read from ../shared/data/banking77).
+# The BANKING77 results of docs/results.md (data read from ../shared/data/banking77).
 banking77: install-test
 	$(BIN)/qa-service benchmark banking77 --shots 5 --out out/banking77/shots-5
 	$(BIN)/qa-service benchmark banking77 --shots 10 --out out/banking77/shots-10
@@ -86,7 +86,7 @@ banking77: install-test
 	  --target-precision 0.97 --serve --out out/banking77/shots-100-holdout-4-off-topic
 
 # BANKING77 10-shot with all-mpnet-base-v2 fine-tuned on the shots (qa-service tune, 3 epochs),
-# served by a real qa-service process and asked over HTTP; see README, Results.
+# served by a real qa-service process and asked over HTTP; see docs/results.md.
 B77_TUNED := --shots 10 --tune --tune-base all-mpnet-base-v2 --tune-epochs 3 --embedder tuned --serve
 banking77-tuned: install-test install-mpnet
 	$(BIN)/qa-service benchmark banking77 $(B77_TUNED) --out out/banking77/shots-10-tuned-mpnet
@@ -96,7 +96,7 @@ banking77-tuned: install-test install-mpnet
 check: install
 	$(BIN)/qa-service check --corpus $(CORPUS)
 
-# Entries with few example questions: docs/quality.md, "Entries with few examples".
+# Entries with few example questions: docs/living-faq.md.
 simulate: install-test
 	$(BIN)/qa-service simulate --corpus corpus --questions tests/data/dev.jsonl --out out/simulate
 

@@ -41,7 +41,7 @@ class Settings(BaseSettings):
     # Model
     embedder: str = DEFAULT_EMBEDDER
     # Encoder (BLAS) threads. One measured far faster than two on a busy 2-core host, alone
-    # and in batches; requests and workers supply the parallelism (README, Performance).
+    # and in batches; requests and workers supply the parallelism (docs/performance.md).
     threads: int = Field(default=1, ge=1, le=64)
 
     # Decision; None means "take it from the calibration file".
@@ -66,7 +66,7 @@ class Settings(BaseSettings):
     database_url: str | None = None
     log_queries: bool = True
 
-    # Performance levers, measured by `qa-service bench` (see README, Performance)
+    # Performance levers, measured by `qa-service bench` (docs/performance.md)
     answer_cache_size: int = Field(default=1024, ge=0, description="0 turns the cache off")
     micro_batching: bool = True
     batch_max_size: int = Field(default=64, ge=1, le=1024)

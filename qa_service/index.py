@@ -44,7 +44,7 @@ from .text import normalise
 FORMAT_VERSION = 10  # bump whenever what a build writes or means changes
 KIND_PASSAGE, KIND_TITLE, KIND_ALT = 0, 1, 2
 KEEP_BUILDS = 3
-# Chosen with `qa-service bench` (README, Performance): 512-d vectors, 138 real questions,
+# Chosen with `qa-service bench` (docs/performance.md): 512-d vectors, 138 real questions,
 # single queries on 1 thread of a shared 2-core machine. Flat is exact but linear: p50 10.8 ms
 # at 100k vectors, 82 ms at 1M, so it stops at 20k (about 2 ms, near one encode). Above, IVF
 # with about sqrt(n) lists: at 1M, nlist=1024 and nprobe=16 gave recall@10 0.970 against
@@ -500,7 +500,7 @@ def encode_texts(
     progress: Callable[[int, int], None] | None = None,
 ) -> np.ndarray:
     """Embed ``texts`` in batches, on all cores when the embedder allows it: 405 against 232
-    FAQ passages/s, 3,160 against 1,640 questions/s with 2 threads (README, Performance)."""
+    FAQ passages/s, 3,160 against 1,640 questions/s with 2 threads (docs/performance.md)."""
     vectors = np.zeros((len(texts), embedder.dim), dtype=np.float32)
     starts = range(0, len(texts), batch_size)
 

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import numpy as np
 
-# Inverse regularisation strength; measured on dev questions (README, ablations).
+# Inverse regularisation strength; measured on dev questions (docs/quality.md, ablations).
 DEFAULT_C = 10.0
 # Classes are weighted to count alike ("balanced"), so each of the many not-covered examples
 # weighs about a tenth of an entry example and near misses go to their entry. Half as much
 # again for the not-covered class: on the dev questions (5-fold CV) decision accuracy 0.972 ->
-# 0.973 and wrong answers 2.0% -> 1.4% (README, ablations).
+# 0.973 and wrong answers 2.0% -> 1.4% (docs/quality.md, ablations).
 DEFAULT_REJECT_WEIGHT = 1.5
 
 

@@ -20,7 +20,7 @@ DENSE_CANDIDATES = 256
 
 @dataclass(frozen=True)
 class RetrievalConfig:
-    """Fusion weights. Defaults are the best measured on the dev questions (see README)."""
+    """Fusion weights. Defaults are the best measured on the dev questions (docs/quality.md)."""
 
     use_questions: bool = True  # match against titles and alt questions
     use_passages: bool = True  # match against answer text

@@ -186,7 +186,7 @@ class QAService:
         )
         self.cache = RetrievalCache(self.settings.answer_cache_size)
         # Splitting one query's search over threads measured slower on a busy 2-core host
-        # (Flat, 100k vectors: 10.8 ms on 1 thread, 40 ms on 2; README, Performance).
+        # (Flat, 100k vectors: 10.8 ms on 1 thread, 40 ms on 2; docs/performance.md).
         faiss.omp_set_num_threads(self.settings.search_threads)
         # A calibration given here or by QA_CALIBRATION_FILE wins; otherwise each index brings
         # the one fitted to its corpus at build time, and older builds the packaged default.

@@ -4,7 +4,7 @@
 #
 #   scripts/next_batch.sh NOT_COVERED_FILE DEV_LINES FIRST_LINE LAST_LINE [MAX_WRONG_RATE]
 #
-# e.g. batch D (dev lines 626-812) after calibrating on lines 1-625; README, Quality.
+# e.g. batch D (dev lines 626-812) after calibrating on lines 1-625; docs/quality.md.
 set -euo pipefail
 if [ $# -lt 4 ]; then
   sed -n '2,6p' "$0" >&2

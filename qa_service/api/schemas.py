@@ -1,4 +1,4 @@
-"""Request and response models of the HTTP contract (see API.md in the README)."""
+"""Request and response models of the HTTP contract (docs/api.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""What a run measures: the full profile for the README figures, a quick one for CI."""
+"""What a run measures: the full profile for the figures in docs/performance.md, a quick one for CI."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """qa-service simulate: strip example questions or hold entries out, fit escalation as the
-index build does, and score labelled questions (docs/quality.md, "Entries with few examples")."""
+index build does, and score labelled questions (docs/living-faq.md)."""
 
 from __future__ import annotations
 
