@@ -8,7 +8,7 @@ CORPUS ?= corpus
 INDEX  ?= index
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: run serve index check simulate dialogue install install-test install-mpnet test lint eval baseline banking77 banking77-tuned calibrate bench browser-deps clean
+.PHONY: run serve index check simulate dialogue pg-deps install install-test install-mpnet test lint eval baseline banking77 banking77-tuned calibrate bench browser-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -57,7 +57,16 @@ browser-deps:
 	  else echo "warning: /usr/bin/chromium missing; browser tests will be skipped" >&2; fi; \
 	fi
 
-test: install-test install-mpnet browser-deps
+# Debian's PostgreSQL for the storage tests (a throwaway cluster each run; needs root).
+pg-deps:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing postgresql"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	  else echo "warning: initdb missing; PostgreSQL tests will be skipped" >&2; fi; \
+	fi
+
+test: install-test install-mpnet browser-deps pg-deps
 	$(BIN)/ruff check qa_service tests scripts
 	$(BIN)/python -m pytest -q
 

@@ -41,7 +41,9 @@ TUNED = "tuned"
 @dataclass
 class TuneConfig:
     base: str = DEFAULT_BASE
-    epochs: float = 5.0  # BANKING77 10-shot: 5 and 10 epochs within noise of each other (docs/results.md)
+    epochs: float = (
+        5.0  # BANKING77 10-shot: 5 and 10 epochs within noise of each other (docs/results.md)
+    )
     max_seconds: float | None = None  # process CPU seconds for training; None: no bound
     seed: int = 0
     loss: str = "mnrl"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -46,3 +47,18 @@ def service(settings: Settings, embedder: Embedder) -> QAService:
     svc = QAService(settings, embedder=embedder)
     svc.load()
     return svc
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """One PostgreSQL server for the session (see tests/postgres_server.py)."""
+    from .postgres_server import PostgresServer
+
+    try:
+        server = PostgresServer()
+    except FileNotFoundError as exc:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(f"PostgreSQL tests skipped: {exc}")
+    yield server
+    server.stop()

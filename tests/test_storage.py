@@ -16,6 +16,7 @@ from qa_service.storage import (
     MIGRATIONS,
     SCHEMA_VERSION,
     SQLiteStorage,
+    Storage,
     StorageError,
     open_storage,
 )
@@ -27,6 +28,19 @@ PHONE = "13812345678"
 @pytest.fixture()
 def storage(tmp_path: Path) -> SQLiteStorage:
     s = SQLiteStorage(tmp_path / DB_FILENAME)
+    yield s
+    s.close()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def any_storage(request, tmp_path: Path):
+    """Each backend behind the same interface: the tests below run against both."""
+    if request.param == "sqlite":
+        s = SQLiteStorage(tmp_path / DB_FILENAME)
+    else:
+        from qa_service.storage.postgres import PostgresStorage
+
+        s = PostgresStorage(request.getfixturevalue("postgres").new_database())
     yield s
     s.close()
 
@@ -51,10 +65,10 @@ def test_new_database_is_wal_and_current(storage: SQLiteStorage) -> None:
     assert storage.schema_version == SCHEMA_VERSION == len(MIGRATIONS)
 
 
-def test_query_log_row(storage: SQLiteStorage, answers: dict[str, Answer]) -> None:
+def test_query_log_row(any_storage: Storage, answers: dict[str, Answer]) -> None:
     a = answers["answered"]
-    storage.log_query(a, "widget")
-    rec = storage.get_query(a.query_id)
+    any_storage.log_query(a, "widget")
+    rec = any_storage.get_query(a.query_id)
     assert rec is not None
     assert rec.question == a.question and rec.channel == "widget" and rec.language == "zh"
     assert rec.escalate is False and rec.reason is None and rec.confidence == a.confidence
@@ -66,10 +80,10 @@ def test_query_log_row(storage: SQLiteStorage, answers: dict[str, Answer]) -> No
     assert rec.created_at.endswith("Z") and rec.created_at[:2] == "20"
 
 
-def test_escalated_query_keeps_reason(storage: SQLiteStorage, answers: dict[str, Answer]) -> None:
+def test_escalated_query_keeps_reason(any_storage: Storage, answers: dict[str, Answer]) -> None:
     a = answers["escalated"]
-    storage.log_query(a, "api")
-    rec = storage.get_query(a.query_id)
+    any_storage.log_query(a, "api")
+    rec = any_storage.get_query(a.query_id)
     assert rec.escalate is True and rec.reason == a.escalation["reason"]
     assert rec.answer_id is None and len(rec.results) == len(a.passages)
 
@@ -85,11 +99,11 @@ def test_question_is_masked_before_storage(
         assert secret.encode() not in blob
 
 
-def test_feedback_is_stored_and_masked(storage: SQLiteStorage, answers: dict[str, Answer]) -> None:
+def test_feedback_is_stored_and_masked(any_storage: Storage, answers: dict[str, Answer]) -> None:
     a = answers["answered"]
-    storage.log_query(a, "widget")
-    first = storage.add_feedback(a.query_id, "correct", passage_id=a.answer["id"])
-    second = storage.add_feedback(
+    any_storage.log_query(a, "widget")
+    first = any_storage.add_feedback(a.query_id, "correct", passage_id=a.answer["id"])
+    second = any_storage.add_feedback(
         a.query_id,
         "incorrect",
         passage_id="account-safety#1",
@@ -100,51 +114,49 @@ def test_feedback_is_stored_and_masked(storage: SQLiteStorage, answers: dict[str
     assert second.id > first.id
     assert first.faq_id == "password-reset" and first.source == "customer"
     assert second.comment == "customer left [PHONE]" and second.faq_id == "account-safety"
-    assert [f.id for f in storage.list_feedback()] == [second.id, first.id]
-    assert [f.id for f in storage.list_feedback(source="agent")] == [second.id]
-    assert [f.id for f in storage.list_feedback(query_id=a.query_id, limit=1)] == [second.id]
+    assert [f.id for f in any_storage.list_feedback()] == [second.id, first.id]
+    assert [f.id for f in any_storage.list_feedback(source="agent")] == [second.id]
+    assert [f.id for f in any_storage.list_feedback(query_id=a.query_id, limit=1)] == [second.id]
 
 
-def test_feedback_rejects_bad_values(storage: SQLiteStorage) -> None:
+def test_feedback_rejects_bad_values(any_storage: Storage) -> None:
     with pytest.raises(ValueError, match="verdict"):
-        storage.add_feedback("q_x", "maybe")
+        any_storage.add_feedback("q_x", "maybe")
     with pytest.raises(ValueError, match="source"):
-        storage.add_feedback("q_x", "correct", source="robot")
+        any_storage.add_feedback("q_x", "correct", source="robot")
 
 
-def test_review_queue(
-    storage: SQLiteStorage, answers: dict[str, Answer], service: QAService
-) -> None:
-    storage.log_query(answers["answered"], "widget")  # confident: not for review
-    storage.log_query(answers["escalated"], "widget")
+def test_review_queue(any_storage: Storage, answers: dict[str, Answer], service: QAService) -> None:
+    any_storage.log_query(answers["answered"], "widget")  # confident: not for review
+    any_storage.log_query(answers["escalated"], "widget")
     agent_side = service.ask("今天天气怎么样")
-    storage.log_query(agent_side, "agent")  # agents' own searches are not customer questions
-    queue = storage.review_queue()
+    any_storage.log_query(agent_side, "agent")  # agents' own searches are not customer questions
+    queue = any_storage.review_queue()
     assert [i.query.id for i in queue] == [answers["escalated"].query_id]
     # Everything below the cut counts as low confidence.
-    everything = {i.query.id for i in storage.review_queue(below=1.01)}
+    everything = {i.query.id for i in any_storage.review_queue(below=1.01)}
     assert answers["answered"].query_id in everything
-    storage.add_feedback(answers["escalated"].query_id, "unanswerable", source="agent")
-    assert storage.review_queue() == []
-    again = storage.review_queue(include_reviewed=True)
+    any_storage.add_feedback(answers["escalated"].query_id, "unanswerable", source="agent")
+    assert any_storage.review_queue() == []
+    again = any_storage.review_queue(include_reviewed=True)
     assert again[0].agent_feedback_count == 1 and again[0].feedback_count == 1
 
 
-def test_verified_and_gap_questions(storage: SQLiteStorage, answers: dict[str, Answer]) -> None:
+def test_verified_and_gap_questions(any_storage: Storage, answers: dict[str, Answer]) -> None:
     for a in answers.values():
-        storage.log_query(a, "widget")
+        any_storage.log_query(a, "widget")
     a = answers["answered"]
-    storage.add_feedback(a.query_id, "correct", passage_id=a.answer["id"])  # customer: ignored
-    assert storage.verified() == []
-    storage.add_feedback(a.query_id, "unanswerable", source="agent")
-    storage.add_feedback(a.query_id, "correct", passage_id=a.answer["id"], source="agent")
-    [(query, feedback)] = storage.verified()
+    any_storage.add_feedback(a.query_id, "correct", passage_id=a.answer["id"])  # customer: ignored
+    assert any_storage.verified() == []
+    any_storage.add_feedback(a.query_id, "unanswerable", source="agent")
+    any_storage.add_feedback(a.query_id, "correct", passage_id=a.answer["id"], source="agent")
+    [(query, feedback)] = any_storage.verified()
     assert query.id == a.query_id and [f.verdict for f in feedback] == ["unanswerable", "correct"]
-    gaps = {q.id for q in storage.gap_questions()}
+    gaps = {q.id for q in any_storage.gap_questions()}
     # Escalated customer questions, plus those an agent called unanswerable.
     expected = {x.query_id for x in answers.values() if x.escalate} | {a.query_id}
     assert gaps == expected
-    assert storage.gap_questions(since="2999-01-01") == []
+    assert any_storage.gap_questions(since="2999-01-01") == []
 
 
 def test_data_survives_reopen(tmp_path: Path, answers: dict[str, Answer]) -> None:
@@ -236,8 +248,9 @@ def test_open_storage_choices(tmp_path: Path) -> None:
     s = open_storage(Settings(database_url=url))
     assert s.path == tmp_path / "other.db"
     s.close()
-    with pytest.raises(StorageError, match="PostgreSQL.*not support") as exc:
-        open_storage(Settings(database_url="postgresql://qa@db/qa"))
+    # A PostgreSQL that cannot be reached is one clear line, not a traceback.
+    with pytest.raises(StorageError, match="cannot use the PostgreSQL database") as exc:
+        open_storage(Settings(database_url="postgresql://qa@127.0.0.1:1/qa"))
     assert "\n" not in str(exc.value)
     with pytest.raises(StorageError, match="unsupported scheme 'mysql'"):
         open_storage(Settings(database_url="mysql://x"))
@@ -250,29 +263,26 @@ def test_unusable_data_dir_is_a_clear_error(tmp_path: Path) -> None:
         open_storage(Settings(data_dir=blocker))
 
 
-def test_review_queue_shows_each_wording_once(storage: SQLiteStorage, service: QAService) -> None:
+def test_review_queue_shows_each_wording_once(any_storage: Storage, service: QAService) -> None:
     first, second = service.ask("我想申请退款"), service.ask("我想申请退款")
     other = service.ask("转账一直没到账")
     for a in (first, other, second):
-        storage.log_query(a, "widget")
-    queue = storage.review_queue()
+        any_storage.log_query(a, "widget")
+    queue = any_storage.review_queue()
     by_question = {i.query.question: i for i in queue}
     assert len(queue) == 2 and set(by_question) == {"我想申请退款", "转账一直没到账"}
     refund = by_question["我想申请退款"]
     assert refund.query.id == second.query_id and refund.times_asked == 2
     assert refund.to_dict()["times_asked"] == 2 and by_question["转账一直没到账"].times_asked == 1
     # An agent's verdict on any copy settles the wording.
-    storage.add_feedback(first.query_id, "unanswerable", source="agent")
-    assert [i.query.question for i in storage.review_queue()] == ["转账一直没到账"]
-    assert len(storage.review_queue(include_reviewed=True)) == 2
+    any_storage.add_feedback(first.query_id, "unanswerable", source="agent")
+    assert [i.query.question for i in any_storage.review_queue()] == ["转账一直没到账"]
+    assert len(any_storage.review_queue(include_reviewed=True)) == 2
 
 
-def test_a_conversation_is_read_back_from_the_query_log(tmp_path, service) -> None:
+def test_a_conversation_is_read_back_from_the_query_log(any_storage: Storage, service) -> None:
     """Turns logged by one worker are the context of the next turn on any other."""
-    from qa_service.config import Settings
-    from qa_service.storage import open_storage
-
-    storage = open_storage(Settings(data_dir=tmp_path))
+    storage = any_storage
     a = service.ask("账户被冻结了怎么办", conversation_id="shared-1")
     storage.log_query(a, "widget")
     b = service.ask("你好", conversation_id="shared-1")
@@ -285,3 +295,31 @@ def test_a_conversation_is_read_back_from_the_query_log(tmp_path, service) -> No
     # small talk stays out of the review queue, where every other customer question is
     queued = [i.query.question for i in storage.review_queue(below=1.01)]
     assert "账户被冻结了怎么办" in queued and "你好" not in queued
+
+
+def test_postgres_migrates_once_when_replicas_start_together(postgres, answers) -> None:
+    """Two replicas opening one new database at once: the advisory lock lets one migrate."""
+    from qa_service.storage.postgres import PG_SCHEMA_VERSION, PostgresStorage
+
+    url = postgres.new_database()
+    opened: list[PostgresStorage] = []
+    errors: list[BaseException] = []
+
+    def start() -> None:
+        try:
+            opened.append(PostgresStorage(url))
+        except BaseException as exc:  # noqa: BLE001 - collected for the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=start) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and len(opened) == 3
+    assert {s.schema_version for s in opened} == {PG_SCHEMA_VERSION}
+    # what one replica logs, another reads: the shared store replicas need
+    opened[0].log_query(answers["escalated"], "widget")
+    assert opened[2].get_query(answers["escalated"].query_id) is not None
+    for s in opened:
+        s.close()

@@ -1,0 +1,331 @@
+"""PostgreSQL storage: one database shared by every replica (``QA_DATABASE_URL=postgresql://…``).
+
+psycopg 3 with a connection pool. Migrations are versioned like SQLite's and run on start
+under an advisory lock, so replicas starting together do not race. Every write commits
+before it returns, so a 201 means the record is stored. A query-log write that fails is
+logged and dropped: the customer still gets the answer.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from ..conversation import KEEP_TURNS, Turn
+from ..pii import mask_pii
+from .base import (
+    CUSTOMER_CHANNELS,
+    REVIEW_BELOW,
+    SOURCES,
+    VERDICTS,
+    FeedbackRecord,
+    QueryRecord,
+    ReviewItem,
+    Storage,
+    StorageError,
+    _feedback,
+    _query,
+    faq_id_of,
+    log,
+    now_iso,
+)
+
+if TYPE_CHECKING:
+    from ..service import Answer
+
+# An arbitrary constant: the advisory lock every replica takes to migrate.
+MIGRATION_LOCK = 7_305_001
+# One entry per schema version, as in SQLite; never edit a released one.
+PG_MIGRATIONS: list[tuple[str, list[str]]] = [
+    (
+        "query log, feedback and conversations",
+        [
+            """CREATE TABLE queries (
+                seq             BIGSERIAL UNIQUE,
+                id              TEXT PRIMARY KEY,
+                created_at      TEXT NOT NULL,
+                channel         TEXT NOT NULL,
+                language        TEXT NOT NULL,
+                question        TEXT NOT NULL,
+                escalate        BOOLEAN NOT NULL,
+                reason          TEXT,
+                confidence      DOUBLE PRECISION NOT NULL,
+                answer_id       TEXT,
+                results         TEXT NOT NULL,
+                latency_ms      DOUBLE PRECISION NOT NULL,
+                conversation_id TEXT,
+                reply_kind      TEXT,
+                understood_as   TEXT
+            )""",
+            """CREATE TABLE feedback (
+                id          BIGSERIAL PRIMARY KEY,
+                created_at  TEXT NOT NULL,
+                query_id    TEXT NOT NULL,
+                passage_id  TEXT,
+                faq_id      TEXT,
+                verdict     TEXT NOT NULL CHECK (verdict IN ('correct', 'incorrect', 'unanswerable')),
+                reason      TEXT,
+                comment     TEXT,
+                source      TEXT NOT NULL CHECK (source IN ('customer', 'agent'))
+            )""",
+            "CREATE INDEX queries_created ON queries (created_at)",
+            "CREATE INDEX queries_review ON queries (escalate, confidence)",
+            "CREATE INDEX queries_conversation ON queries (conversation_id, created_at)",
+            "CREATE INDEX feedback_query ON feedback (query_id)",
+            "CREATE INDEX feedback_created ON feedback (created_at)",
+        ],
+    ),
+]
+PG_SCHEMA_VERSION = len(PG_MIGRATIONS)
+# How long a query-log write waits for a connection before it drops the line.
+LOG_WAIT_S = 1.0
+
+
+class PostgresStorage(Storage):
+    def __init__(self, url: str, *, min_size: int = 1, max_size: int = 8, timeout: float = 10.0):
+        try:
+            import psycopg
+            from psycopg.rows import dict_row
+            from psycopg_pool import ConnectionPool
+        except ImportError as exc:  # the postgres extra is not installed
+            raise StorageError(
+                "QA_DATABASE_URL names PostgreSQL, but psycopg is not installed: "
+                "pip install 'qa-service[postgres]'"
+            ) from exc
+        self.url = url
+        try:
+            # Fail fast, in one line, on a database that is not there; the pool would retry.
+            psycopg.connect(url, connect_timeout=5).close()
+        except psycopg.Error as exc:
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise StorageError(f"cannot use the PostgreSQL database: {reason}") from None
+        try:
+            self._pool = ConnectionPool(
+                url,
+                min_size=min_size,
+                max_size=max_size,
+                timeout=timeout,
+                kwargs={"row_factory": dict_row, "autocommit": True},
+                open=True,
+            )
+            self._pool.wait(timeout)
+            self._migrate()
+        except Exception as exc:
+            if hasattr(self, "_pool"):
+                self._pool.close()
+            if isinstance(exc, StorageError):
+                raise
+            raise StorageError(f"cannot use the PostgreSQL database: {exc}") from exc
+
+    # Schema --------------------------------------------------------------------------
+
+    @property
+    def schema_version(self) -> int:
+        with self._pool.connection() as conn:
+            row = conn.execute("SELECT max(version) AS v FROM schema_migrations").fetchone()
+        return int(row["v"] or 0)
+
+    def _migrate(self) -> None:
+        with self._pool.connection() as conn, conn.transaction():
+            # Transaction-scoped: released at commit, even if this process dies meanwhile.
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations"
+                " (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+            )
+            row = conn.execute("SELECT max(version) AS v FROM schema_migrations").fetchone()
+            version = int(row["v"] or 0)
+            if version > PG_SCHEMA_VERSION:
+                raise StorageError(
+                    f"the database has schema version {version}, newer than this qa-service "
+                    f"understands ({PG_SCHEMA_VERSION}); upgrade qa-service"
+                )
+            for number, (name, statements) in enumerate(PG_MIGRATIONS, start=1):
+                if number <= version:
+                    continue
+                for sql in statements:
+                    conn.execute(sql)
+                conn.execute(
+                    "INSERT INTO schema_migrations VALUES (%s, %s, %s)", (number, name, now_iso())
+                )
+
+    def _all(self, sql: str, args: Iterable[Any] = ()) -> list[dict]:
+        with self._pool.connection() as conn:
+            return conn.execute(sql, tuple(args)).fetchall()
+
+    # Query log -----------------------------------------------------------------------
+
+    def log_query(self, answer: Answer, channel: str) -> None:
+        results = [
+            {"id": p["id"], "faq_id": p["faq_id"], "score": p["score"]} for p in answer.passages
+        ]
+        row = (
+            answer.query_id,
+            now_iso(),
+            channel,
+            answer.language,
+            mask_pii(answer.question),
+            bool(answer.escalate),
+            (answer.escalation or {}).get("reason"),
+            float(answer.confidence),
+            answer.answer["id"] if answer.answer else None,
+            json.dumps(results, ensure_ascii=False),
+            round(float(answer.latency_ms), 3),
+            answer.conversation_id,
+            (answer.reply or {}).get("kind"),
+            mask_pii(answer.understood_as) if answer.understood_as else None,
+        )
+        try:
+            # A short wait: a database that is gone must not hold up the answer.
+            with self._pool.connection(timeout=LOG_WAIT_S) as conn:
+                conn.execute(
+                    "INSERT INTO queries (id, created_at, channel, language, question, escalate,"
+                    " reason, confidence, answer_id, results, latency_ms, conversation_id,"
+                    " reply_kind, understood_as)"
+                    " VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)"
+                    " ON CONFLICT (id) DO NOTHING",
+                    row,
+                )
+        except Exception as exc:  # a pool timeout as much as a database error
+            # The customer still gets the answer; the question itself stays out of the log.
+            log.error("query log write failed for %s: %s", answer.query_id, exc)
+
+    def recent_turns(self, conversation_id: str, n: int = KEEP_TURNS) -> list[Turn]:
+        rows = self._all(
+            "SELECT question, answer_id, escalate, reason, reply_kind, understood_as"
+            " FROM queries WHERE conversation_id = %s ORDER BY created_at DESC, seq DESC"
+            " LIMIT %s",
+            (conversation_id, int(n)),
+        )
+        return [
+            Turn(
+                question=r["question"],
+                faq_id=r["answer_id"].split("#", 1)[0] if r["answer_id"] else None,
+                escalated=bool(r["escalate"]),
+                reason=r["reason"],
+                reply_kind=r["reply_kind"],
+                understood_as=r["understood_as"],
+            )
+            for r in reversed(rows)
+        ]
+
+    def conversation(self, conversation_id: str, limit: int = 50) -> list[QueryRecord]:
+        rows = self._all(
+            "SELECT * FROM queries WHERE conversation_id = %s"
+            " ORDER BY created_at DESC, seq DESC LIMIT %s",
+            (conversation_id, int(limit)),
+        )
+        return [_query(r) for r in reversed(rows)]
+
+    def get_query(self, query_id: str) -> QueryRecord | None:
+        rows = self._all("SELECT * FROM queries WHERE id = %s", (query_id,))
+        return _query(rows[0]) if rows else None
+
+    # Feedback ------------------------------------------------------------------------
+
+    def add_feedback(
+        self,
+        query_id: str,
+        verdict: str,
+        *,
+        passage_id: str | None = None,
+        reason: str | None = None,
+        comment: str | None = None,
+        source: str = "customer",
+    ) -> FeedbackRecord:
+        if verdict not in VERDICTS:
+            raise ValueError(f"verdict must be one of {', '.join(VERDICTS)}, not {verdict!r}")
+        if source not in SOURCES:
+            raise ValueError(f"source must be one of {', '.join(SOURCES)}, not {source!r}")
+        created = now_iso()
+        comment = mask_pii(comment) if comment else None
+        reason = mask_pii(reason) if reason else None
+        values = (created, query_id, passage_id, faq_id_of(passage_id), verdict, reason, comment)
+        # Autocommit: the INSERT is committed (and, with PostgreSQL's defaults, flushed to
+        # its WAL) before the id comes back, so a 201 means the record is kept.
+        rows = self._all(
+            "INSERT INTO feedback (created_at, query_id, passage_id, faq_id, verdict, reason,"
+            " comment, source) VALUES (%s,%s,%s,%s,%s,%s,%s,%s) RETURNING id",
+            (*values, source),
+        )
+        return FeedbackRecord(int(rows[0]["id"]), *values, source)
+
+    def list_feedback(
+        self, *, limit: int = 50, source: str | None = None, query_id: str | None = None
+    ) -> list[FeedbackRecord]:
+        where, args = [], []
+        if source:
+            where.append("source = %s")
+            args.append(source)
+        if query_id:
+            where.append("query_id = %s")
+            args.append(query_id)
+        sql = "SELECT * FROM feedback"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY id DESC LIMIT %s"
+        return [_feedback(r) for r in self._all(sql, (*args, int(limit)))]
+
+    # Review and closing the loop ---------------------------------------------------
+
+    def review_queue(
+        self, *, limit: int = 50, below: float = REVIEW_BELOW, include_reviewed: bool = False
+    ) -> list[ReviewItem]:
+        marks = ",".join(["%s"] * len(CUSTOMER_CHANNELS))
+        reviewed = """EXISTS (SELECT 1 FROM feedback f JOIN queries r ON r.id = f.query_id
+                              WHERE f.source = 'agent' AND r.question = q.question)"""
+        sql = f"""
+            WITH c AS (
+              SELECT q.*,
+                     (SELECT COUNT(*) FROM feedback f WHERE f.query_id = q.id) AS n_fb,
+                     (SELECT COUNT(*) FROM feedback f
+                       WHERE f.query_id = q.id AND f.source = 'agent') AS n_agent,
+                     COUNT(*) OVER (PARTITION BY q.question) AS times_asked,
+                     ROW_NUMBER() OVER (
+                       PARTITION BY q.question ORDER BY q.created_at DESC, q.seq DESC
+                     ) AS newest
+              FROM queries q
+              WHERE q.channel IN ({marks}) AND (q.escalate OR q.confidence < %s)
+                AND q.reply_kind IS NULL
+              {"" if include_reviewed else "AND NOT " + reviewed}
+            )
+            SELECT * FROM c WHERE newest = 1
+            ORDER BY (reason = 'urgent') DESC NULLS LAST, created_at DESC LIMIT %s
+        """
+        rows = self._all(sql, (*CUSTOMER_CHANNELS, float(below), int(limit)))
+        return [
+            ReviewItem(_query(r), int(r["n_fb"]), int(r["n_agent"]), int(r["times_asked"]))
+            for r in rows
+        ]
+
+    def verified(self) -> list[tuple[QueryRecord, list[FeedbackRecord]]]:
+        fb_rows = self._all("SELECT * FROM feedback WHERE source = 'agent' ORDER BY created_at, id")
+        q_rows = self._all(
+            "SELECT * FROM queries WHERE id IN "
+            "(SELECT query_id FROM feedback WHERE source = 'agent') ORDER BY created_at"
+        )
+        by_query: dict[str, list[FeedbackRecord]] = {}
+        for r in fb_rows:
+            by_query.setdefault(r["query_id"], []).append(_feedback(r))
+        return [(_query(r), by_query.get(r["id"], [])) for r in q_rows]
+
+    def gap_questions(
+        self, *, channels: Iterable[str] = CUSTOMER_CHANNELS, since: str | None = None
+    ) -> list[QueryRecord]:
+        channels = list(channels)
+        marks = ",".join(["%s"] * len(channels))
+        sql = f"""
+            SELECT * FROM queries q
+            WHERE ((q.escalate AND q.channel IN ({marks}))
+               OR EXISTS (SELECT 1 FROM feedback f WHERE f.query_id = q.id
+                          AND f.source = 'agent' AND f.verdict = 'unanswerable'))
+        """
+        args: list[Any] = list(channels)
+        if since:
+            sql += " AND q.created_at >= %s"
+            args.append(since)
+        return [_query(r) for r in self._all(sql + " ORDER BY created_at", args)]
+
+    def close(self) -> None:
+        self._pool.close()
