@@ -57,7 +57,7 @@ def postgres():
     try:
         server = PostgresServer()
     except FileNotFoundError as exc:
-        if os.environ.get("CI"):
+        if os.environ.get("CI") or os.environ.get("QA_TEST_REQUIRE_POSTGRES"):
             raise
         pytest.skip(f"PostgreSQL tests skipped: {exc}")
     yield server
