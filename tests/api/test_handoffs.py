@@ -14,11 +14,13 @@ def test_a_handoff_carries_the_whole_masked_conversation(
     with make_client(tmp_path, index_dir, embedder) as c:
         conv = {"conversation_id": "chat-7", "channel": "widget"}
         first = c.post(
-            "/v1/query", json={"question": "我手机13812345678 账户被冻结了怎么办", **conv}
+            "/v1/query", json={"question": "账户被冻结了怎么办", **conv}
         )
         assert first.json()["answer"]["faq_id"] == "account-frozen"
         c.post("/v1/query", json={"question": "谢谢", **conv})
-        esc = c.post("/v1/query", json={"question": "转人工", **conv}).json()["escalation"]
+        esc = c.post(
+            "/v1/query", json={"question": "转人工,我电话13812345678", **conv}
+        ).json()["escalation"]
         handoff = esc["handoff_id"]
         assert parse_qs(urlsplit(esc["url"]).query)["handoff"] == [handoff]
 
@@ -26,10 +28,10 @@ def test_a_handoff_carries_the_whole_masked_conversation(
         assert r.status_code == 200
         h = r.json()
         assert h["action"] == "handoff" and h["reason"] == "human_requested"
-        assert h["summary"] == "human_requested: 转人工"
+        assert h["summary"] == "human_requested: 转人工,我电话[PHONE]"
         assert h["conversation_id"] == "chat-7" and h["channel"] == "widget"
         questions = [t["question"] for t in h["transcript"]]
-        assert questions == ["我手机[PHONE] 账户被冻结了怎么办", "谢谢", "转人工"]
+        assert questions == ["账户被冻结了怎么办", "谢谢", "转人工,我电话[PHONE]"]
         assert h["transcript"][0]["answered_with"].startswith("account-frozen#")
         assert h["transcript"][1]["reply_kind"] == "thanks"
         assert h["suggested"] and {"id", "faq_id", "score"} <= set(h["suggested"][0])
