@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
-from prometheus_client.core import GaugeMetricFamily, InfoMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, InfoMetricFamily
 from prometheus_client.exposition import generate_latest
 from prometheus_client.registry import Collector
 
@@ -55,8 +55,24 @@ class IndexCollector(Collector):
             yield g
 
 
+class DroppedLogCollector:
+    """Query-log lines the database could not take (the answers went out regardless)."""
+
+    def __init__(self, dropped: Callable[[], int]):
+        self._dropped = dropped
+
+    def collect(self):
+        c = CounterMetricFamily(
+            "qa_query_log_dropped", "Query-log lines dropped because the database failed"
+        )
+        c.add_metric([], float(self._dropped()))
+        yield c
+
+
 class Metrics:
-    def __init__(self, manifest: Callable[[], dict | None]):
+    def __init__(
+        self, manifest: Callable[[], dict | None], dropped_logs: Callable[[], int] | None = None
+    ):
         self.registry = CollectorRegistry(auto_describe=True)
         labels = ["method", "route", "status"]
         self.requests = Counter("qa_http_requests", "HTTP requests", labels, registry=self.registry)
@@ -78,6 +94,8 @@ class Metrics:
         )
         self._index = IndexCollector(manifest)
         self.registry.register(self._index)
+        if dropped_logs is not None:
+            self.registry.register(DroppedLogCollector(dropped_logs))
 
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
         key = (method, route, str(status))

@@ -85,11 +85,34 @@ class PostgresServer:
             conn.execute(f'CREATE DATABASE "{name}"')
         return f"postgresql://{self.user}@127.0.0.1:{self.port}/{name}"
 
-    def stop(self) -> None:
+    def start(self) -> None:
+        opts = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off"
+        subprocess.run(
+            [
+                *self._prefix,
+                self._pg_ctl,
+                "-D",
+                str(self.data),
+                "-o",
+                opts,
+                "-l",
+                str(self.root / "log"),
+                "-w",
+                "start",
+            ],
+            check=True,
+            capture_output=True,
+        )
+
+    def pause(self) -> None:
+        """Stop the server but keep its data: the database "goes away"."""
         subprocess.run(
             [*self._prefix, self._pg_ctl, "-D", str(self.data), "-m", "fast", "-w", "stop"],
             capture_output=True,
         )
+
+    def stop(self) -> None:
+        self.pause()
         for _ in range(20):
             try:
                 shutil.rmtree(self.root)

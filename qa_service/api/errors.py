@@ -15,6 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ..storage import StorageUnavailable
 from .responses import JSONResponse
 from .schemas import ErrorResponse
 
@@ -140,6 +141,12 @@ def document_error_responses(
     app.openapi = openapi  # type: ignore[method-assign]
 
 
+async def storage_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    # A route that needs the database while it is gone: retry later, nothing half-stored.
+    return JSONResponse({"error": str(exc)}, status_code=503, headers={"Retry-After": "5"})
+
+
 def install(app: FastAPI) -> None:
+    app.add_exception_handler(StorageUnavailable, storage_unavailable)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)

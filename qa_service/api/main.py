@@ -47,7 +47,9 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
         # Conversations are read from the log: every worker sees every turn.
         service.conversations = app.state.storage
 
-    app.state.metrics = Metrics(lambda: service.manifest)
+    app.state.metrics = Metrics(
+        lambda: service.manifest, lambda: app.state.storage.dropped_log_lines
+    )
     errors.install(app)
     middleware.install(app, settings, app.state.metrics)
 

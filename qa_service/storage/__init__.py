@@ -19,6 +19,7 @@ from .base import (
     ReviewItem,
     Storage,
     StorageError,
+    StorageUnavailable,
     faq_id_of,
     now_iso,
 )
@@ -40,6 +41,7 @@ __all__ = [
     "SQLiteStorage",
     "Storage",
     "StorageError",
+    "StorageUnavailable",
     "faq_id_of",
     "now_iso",
     "open_storage",

@@ -91,6 +91,10 @@ class StorageError(RuntimeError):
     """The database cannot be opened or used; the message says why, in one line."""
 
 
+class StorageUnavailable(StorageError):
+    """The database went away while serving: the API answers 503 and recovers with it."""
+
+
 def now_iso() -> str:
     """UTC, millisecond precision, sortable as text."""
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
@@ -156,6 +160,13 @@ def faq_id_of(passage_id: str | None) -> str | None:
 
 class Storage(ABC):
     """What the service, the API and the CLI need from a database."""
+
+    # Query-log lines dropped because the database failed (``/metrics``).
+    dropped_log_lines = 0
+
+    def health(self) -> str | None:
+        """None when the database answers, else why not (one line, for ``/readyz``)."""
+        return None
 
     @abstractmethod
     def log_query(self, answer: Answer, channel: str) -> None:

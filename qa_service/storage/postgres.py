@@ -24,6 +24,7 @@ from .base import (
     ReviewItem,
     Storage,
     StorageError,
+    StorageUnavailable,
     _feedback,
     _query,
     faq_id_of,
@@ -80,6 +81,13 @@ PG_MIGRATIONS: list[tuple[str, list[str]]] = [
 PG_SCHEMA_VERSION = len(PG_MIGRATIONS)
 # How long a query-log write waits for a connection before it drops the line.
 LOG_WAIT_S = 1.0
+# How long any other call waits before it reports the database unavailable (a 503).
+WAIT_S = 3.0
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 class PostgresStorage(Storage):
@@ -98,8 +106,7 @@ class PostgresStorage(Storage):
             # Fail fast, in one line, on a database that is not there; the pool would retry.
             psycopg.connect(url, connect_timeout=5).close()
         except psycopg.Error as exc:
-            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise StorageError(f"cannot use the PostgreSQL database: {reason}") from None
+            raise StorageError(f"cannot use the PostgreSQL database: {_one_line(exc)}") from None
         try:
             self._pool = ConnectionPool(
                 url,
@@ -107,6 +114,9 @@ class PostgresStorage(Storage):
                 max_size=max_size,
                 timeout=timeout,
                 kwargs={"row_factory": dict_row, "autocommit": True},
+                # A connection is checked before use: after the database restarts, broken
+                # ones are replaced, and the service recovers by itself.
+                check=ConnectionPool.check_connection,
                 open=True,
             )
             self._pool.wait(timeout)
@@ -151,8 +161,19 @@ class PostgresStorage(Storage):
                 )
 
     def _all(self, sql: str, args: Iterable[Any] = ()) -> list[dict]:
-        with self._pool.connection() as conn:
-            return conn.execute(sql, tuple(args)).fetchall()
+        try:
+            with self._pool.connection(timeout=WAIT_S) as conn:
+                return conn.execute(sql, tuple(args)).fetchall()
+        except Exception as exc:  # psycopg errors and pool timeouts alike
+            log.error("database unavailable: %s", _one_line(exc))
+            raise StorageUnavailable(f"the database is unavailable: {_one_line(exc)}") from exc
+
+    def health(self) -> str | None:
+        try:
+            self._all("SELECT 1")
+        except StorageUnavailable as exc:
+            return str(exc)
+        return None
 
     # Query log -----------------------------------------------------------------------
 
@@ -189,7 +210,8 @@ class PostgresStorage(Storage):
                 )
         except Exception as exc:  # a pool timeout as much as a database error
             # The customer still gets the answer; the question itself stays out of the log.
-            log.error("query log write failed for %s: %s", answer.query_id, exc)
+            self.dropped_log_lines += 1
+            log.error("query log write failed for %s: %s", answer.query_id, _one_line(exc))
 
     def recent_turns(self, conversation_id: str, n: int = KEEP_TURNS) -> list[Turn]:
         rows = self._all(

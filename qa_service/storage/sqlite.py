@@ -129,6 +129,7 @@ class SQLiteStorage(Storage):
                 )
         except sqlite3.Error as exc:
             # The customer still gets the answer; the question itself stays out of the log.
+            self.dropped_log_lines += 1
             log.error("query log write failed for %s: %s", answer.query_id, exc)
 
     def recent_turns(self, conversation_id: str, n: int = KEEP_TURNS) -> list[Turn]:

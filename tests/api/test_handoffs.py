@@ -13,14 +13,12 @@ def test_a_handoff_carries_the_whole_masked_conversation(
 ) -> None:
     with make_client(tmp_path, index_dir, embedder) as c:
         conv = {"conversation_id": "chat-7", "channel": "widget"}
-        first = c.post(
-            "/v1/query", json={"question": "账户被冻结了怎么办", **conv}
-        )
+        first = c.post("/v1/query", json={"question": "账户被冻结了怎么办", **conv})
         assert first.json()["answer"]["faq_id"] == "account-frozen"
         c.post("/v1/query", json={"question": "谢谢", **conv})
-        esc = c.post(
-            "/v1/query", json={"question": "转人工,我电话13812345678", **conv}
-        ).json()["escalation"]
+        esc = c.post("/v1/query", json={"question": "转人工,我电话13812345678", **conv}).json()[
+            "escalation"
+        ]
         handoff = esc["handoff_id"]
         assert parse_qs(urlsplit(esc["url"]).query)["handoff"] == [handoff]
 
