@@ -341,9 +341,9 @@ class QAService:
             decision = live.decider.decide(feats, has_content(norm))
         act = self._act(live, feats)
         if act is not None and act.kind == CONTEXT:
-            # A follow-up ("是哪些平台?"): read with the last question that had a topic, and
-            # taken when that reading answers at least as surely as the message alone, which
-            # may be confidently wrong ("是哪些平台?" alone matches "what is OKPAY").
+            # A follow-up ("一般是什么原因导致的?" after a frozen account): read with the last
+            # question that had a topic, and taken when that reading answers at least as surely
+            # as the message alone, which may be confidently wrong.
             earlier = next((t for t in reversed(history) if t.has_topic), None)
             if earlier is not None and live is not None:
                 before = earlier.understood_as or earlier.question
