@@ -1,3 +1,3 @@
-"""qa-service: FAQ answering for OKPAY customer support, with escalation to humans."""
+"""qa-service: FAQ answering for customer support, with escalation to humans."""
 
 __version__ = "0.1.0"

@@ -49,7 +49,7 @@ class Settings(BaseSettings):
     ambiguity_margin: float | None = Field(default=None, ge=0.0, le=1.0)
 
     # Escalation
-    escalation_url: str = "https://help.okpay.example/contact"
+    escalation_url: str = "https://support.example/contact"  # a placeholder: set it
     # The escalation link carries its handoff's id in this query parameter, so the support
     # page (or the agent who opens it) can load the conversation: GET /v1/handoffs/{id}.
     handoff_param: str = "handoff"

@@ -100,6 +100,19 @@ class Corpus:
         if not self.passages:
             self.passages = [p for e in self.entries for p in passages_of(e)]
 
+    def variant(
+        self, entries: list[FaqEntry] | None = None, negatives: list[Negative] | None = None
+    ) -> Corpus:
+        """The same corpus with other entries or not-covered lines; passages follow."""
+        return Corpus(
+            self.entries if entries is None else entries,
+            self.files,
+            self.sha256,
+            negatives=self.negatives if negatives is None else negatives,
+            details=self.details,
+            acts=self.acts,
+        )
+
     def entry(self, faq_id: str) -> FaqEntry:
         for e in self.entries:
             if e.id == faq_id:

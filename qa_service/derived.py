@@ -119,7 +119,7 @@ def variants(
             kept.append(changed)
             if changed is not e:
                 asked += [DerivedQuestion(s, e.id, "answer sentence", e.id) for _, s in cut]
-        yield _variant(corpus, kept, corpus.negatives), asked
+        yield corpus.variant(kept), asked
     q_fold = [_folds(len(qs), folds, rng) for qs in questions]
     n_fold = _folds(len(corpus.negatives), folds, rng)
     for k in range(folds):
@@ -139,7 +139,7 @@ def variants(
             for n, f in zip(corpus.negatives, n_fold, strict=True)
             if f == k
         ]
-        yield _variant(corpus, kept, negs), asked
+        yield corpus.variant(kept, negatives=negs), asked
     # Entries rich in examples, a fold at a time, cut back to their title: their examples are
     # real customers' wordings of an entry that has only a title, as new entries have.
     rich = [i for i, e in enumerate(entries) if len(e.alt_questions) >= RICH]
@@ -155,7 +155,7 @@ def variants(
             for i in sorted(cut)
             for a in entries[i].alt_questions
         ]
-        yield _variant(corpus, kept, corpus.negatives), asked
+        yield corpus.variant(kept), asked
     if len(entries) < 3:
         return
     e_fold = _folds(len(entries), min(folds, len(entries)), rng)
@@ -167,18 +167,7 @@ def variants(
             if f == k
             for q in (*qs, *(s for _, s in ss))
         ]
-        yield _variant(corpus, kept, corpus.negatives), asked
-
-
-def _variant(corpus: Corpus, entries: list[FaqEntry], negatives) -> Corpus:
-    return Corpus(
-        entries=entries,
-        files=corpus.files,
-        sha256=corpus.sha256,
-        negatives=negatives,
-        details=corpus.details,
-        acts=corpus.acts,
-    )
+        yield corpus.variant(kept), asked
 
 
 def _cap(asked: list[DerivedQuestion], rng: np.random.Generator) -> list[DerivedQuestion]:

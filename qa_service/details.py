@@ -60,7 +60,7 @@ class DetailRules:
         return cls(
             asks={k: re.compile(v["asks"]) for k, v in kinds.items()},
             gives={k: re.compile(v["gives"]) for k, v in kinds.items()},
-            # Normalised text is lower case but for a brand ("OKPAY"), which an address holds.
+            # Normalised text is lower case but for a brand kept in capitals, which an address holds.
             quoted=tuple(re.compile(p, re.IGNORECASE) for p in spec.get("quoted", ())),
             names={
                 _NAME_PREFIX + group[0]: re.compile("|".join(_name_pattern(n) for n in group))

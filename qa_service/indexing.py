@@ -106,14 +106,7 @@ def _fresh_labels(
         return list(questions), []
     where = name or "questions"
     negs = [Negative(q.question, where, q.line) for q in asked]
-    probe = Corpus(
-        corpus.entries,
-        corpus.files,
-        corpus.sha256,
-        negatives=negs,
-        details=corpus.details,
-        acts=corpus.acts,
-    )
+    probe = corpus.variant(negatives=negs)
     stale = [
         dataclasses.replace(s, what="question labelled to escalate")
         for s in find_stale(probe, cache)

@@ -51,14 +51,7 @@ class StaleLine:
 def find_stale(corpus: Corpus, cache: VectorCache) -> list[StaleLine]:
     if not corpus.negatives or not corpus.entries:
         return []
-    bare = Corpus(
-        corpus.entries,
-        corpus.files,
-        corpus.sha256,
-        negatives=[],
-        details=corpus.details,
-        acts=corpus.acts,
-    )
+    bare = corpus.variant(negatives=[])
     cache.add(corpus_vector_texts(corpus))
     data = assemble_index(bare, cache, with_acts=False)
     retriever = Retriever(data)
@@ -88,11 +81,4 @@ def without(corpus: Corpus, stale: list[StaleLine]) -> Corpus:
     """The corpus with its stale not-covered lines left out."""
     gone = {(s.negative.source, s.negative.line) for s in stale}
     keep = [n for n in corpus.negatives if (n.source, n.line) not in gone]
-    return Corpus(
-        corpus.entries,
-        corpus.files,
-        corpus.sha256,
-        negatives=keep,
-        details=corpus.details,
-        acts=corpus.acts,
-    )
+    return corpus.variant(negatives=keep)

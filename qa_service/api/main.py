@@ -17,8 +17,15 @@ from .responses import JSONResponse
 from .routes import admin, feedback, handoffs, health, metrics, query, web
 
 log = logging.getLogger("qa_service.api")
-# Hosts of the default escalation link, which reach no one.
-PLACEHOLDER_HOSTS = {"help.okpay.example", "example.com", "example.org"}
+# Names reserved for examples (RFC 2606): an escalation link there reaches no one.
+PLACEHOLDER_SUFFIXES = (
+    ".example",
+    ".invalid",
+    ".test",
+    "example.com",
+    "example.net",
+    "example.org",
+)
 
 
 def create_app(settings: Settings | None = None, service: QAService | None = None) -> FastAPI:
@@ -67,7 +74,8 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
 
 def warn_on_placeholders(settings: Settings) -> None:
     """Say at start what a deployment must still set."""
-    if urlsplit(settings.escalation_url).hostname in PLACEHOLDER_HOSTS:
+    host = urlsplit(settings.escalation_url).hostname or ""
+    if host == "example" or host.endswith(PLACEHOLDER_SUFFIXES):
         log.warning(
             "escalations link to the placeholder %s: set QA_ESCALATION_URL to your support page",
             settings.escalation_url,

@@ -33,7 +33,7 @@ QUESTIONS = [
     "帳戶安全怎麼設置",
     "支付失败怎么回事",
     "如何绑定银行卡",
-    "OKPAY安全吗",
+    "账户安全吗",
     "How do I reset my password?",
     "withdrawal fee?",
     "my acct is frozen pls help",

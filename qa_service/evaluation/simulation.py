@@ -53,40 +53,19 @@ def strip_alts(corpus: Corpus, keep: int | None) -> Corpus:
     if keep is None:
         return corpus
     entries = [dataclasses.replace(e, alt_questions=e.alt_questions[:keep]) for e in corpus.entries]
-    return Corpus(
-        entries,
-        corpus.files,
-        corpus.sha256,
-        negatives=corpus.negatives,
-        details=corpus.details,
-        acts=corpus.acts,
-    )
+    return corpus.variant(entries)
 
 
 def strip_some(corpus: Corpus, ids: set[str]) -> Corpus:
     entries = [
         dataclasses.replace(e, alt_questions=()) if e.id in ids else e for e in corpus.entries
     ]
-    return Corpus(
-        entries,
-        corpus.files,
-        corpus.sha256,
-        negatives=corpus.negatives,
-        details=corpus.details,
-        acts=corpus.acts,
-    )
+    return corpus.variant(entries)
 
 
 def drop_entries(corpus: Corpus, ids: set[str]) -> Corpus:
     entries = [e for e in corpus.entries if e.id not in ids]
-    return Corpus(
-        entries,
-        corpus.files,
-        corpus.sha256,
-        negatives=corpus.negatives,
-        details=corpus.details,
-        acts=corpus.acts,
-    )
+    return corpus.variant(entries)
 
 
 def _score(

@@ -254,3 +254,92 @@ def _feedback(row: Any) -> FeedbackRecord:
         comment=row["comment"],
         source=row["source"],
     )
+
+
+# SQL and row handling both backends share; ``mark`` is the driver's placeholder ("?", "%s")
+# and ``seq`` the column that orders rows written in the same millisecond.
+
+
+def turns_of(rows: Iterable[Any]) -> list[Turn]:
+    """Conversation turns from query rows, newest first, as oldest first."""
+    return [
+        Turn(
+            question=r["question"],
+            faq_id=r["answer_id"].split("#", 1)[0] if r["answer_id"] else None,
+            escalated=bool(r["escalate"]),
+            reason=r["reason"],
+            reply_kind=r["reply_kind"],
+            understood_as=r["understood_as"],
+        )
+        for r in reversed(list(rows))
+    ]
+
+
+def recent_turns_sql(mark: str, seq: str) -> str:
+    return (
+        "SELECT question, answer_id, escalate, reason, reply_kind, understood_as FROM queries"
+        f" WHERE conversation_id = {mark} ORDER BY created_at DESC, {seq} DESC LIMIT {mark}"
+    )
+
+
+def review_sql(mark: str, seq: str, include_reviewed: bool) -> str:
+    """One row per wording: the newest copy, with how often it was asked. A wording an agent
+    has judged once counts as reviewed. Emergencies come first. Arguments: the customer
+    channels, the low-confidence cut, the limit."""
+    marks = ",".join([mark] * len(CUSTOMER_CHANNELS))
+    reviewed = """EXISTS (SELECT 1 FROM feedback f JOIN queries r ON r.id = f.query_id
+                          WHERE f.source = 'agent' AND r.question = q.question)"""
+    return f"""
+        WITH c AS (
+          SELECT q.*,
+                 (SELECT COUNT(*) FROM feedback f WHERE f.query_id = q.id) AS n_fb,
+                 (SELECT COUNT(*) FROM feedback f
+                   WHERE f.query_id = q.id AND f.source = 'agent') AS n_agent,
+                 COUNT(*) OVER (PARTITION BY q.question) AS times_asked,
+                 ROW_NUMBER() OVER (
+                   PARTITION BY q.question ORDER BY q.created_at DESC, q.{seq} DESC
+                 ) AS newest
+          FROM queries q
+          WHERE q.channel IN ({marks}) AND (q.escalate = TRUE OR q.confidence < {mark})
+            AND q.reply_kind IS NULL
+          {"" if include_reviewed else "AND NOT " + reviewed}
+        )
+        SELECT * FROM c WHERE newest = 1
+        ORDER BY (reason = 'urgent') DESC NULLS LAST, created_at DESC LIMIT {mark}
+    """
+
+
+def review_items(rows: Iterable[Any]) -> list[ReviewItem]:
+    return [
+        ReviewItem(_query(r), int(r["n_fb"]), int(r["n_agent"]), int(r["times_asked"]))
+        for r in rows
+    ]
+
+
+def feedback_sql(mark: str, source: str | None, query_id: str | None) -> tuple[str, list[Any]]:
+    """The feedback listing, newest first; the limit is the last argument."""
+    where, args = [], []
+    if source:
+        where.append(f"source = {mark}")
+        args.append(source)
+    if query_id:
+        where.append(f"query_id = {mark}")
+        args.append(query_id)
+    sql = "SELECT * FROM feedback" + (" WHERE " + " AND ".join(where) if where else "")
+    return sql + f" ORDER BY id DESC LIMIT {mark}", args
+
+
+VERIFIED_FEEDBACK_SQL = "SELECT * FROM feedback WHERE source = 'agent' ORDER BY created_at, id"
+VERIFIED_QUERIES_SQL = (
+    "SELECT * FROM queries WHERE id IN"
+    " (SELECT query_id FROM feedback WHERE source = 'agent') ORDER BY created_at"
+)
+
+
+def verified_pairs(
+    fb_rows: Iterable[Any], q_rows: Iterable[Any]
+) -> list[tuple[QueryRecord, list[FeedbackRecord]]]:
+    by_query: dict[str, list[FeedbackRecord]] = {}
+    for r in fb_rows:
+        by_query.setdefault(r["query_id"], []).append(_feedback(r))
+    return [(_query(r), by_query.get(r["id"], [])) for r in q_rows]

@@ -19,6 +19,8 @@ from .base import (
     REVIEW_BELOW,
     SOURCES,
     VERDICTS,
+    VERIFIED_FEEDBACK_SQL,
+    VERIFIED_QUERIES_SQL,
     FeedbackRecord,
     QueryRecord,
     ReviewItem,
@@ -28,8 +30,14 @@ from .base import (
     _feedback,
     _query,
     faq_id_of,
+    feedback_sql,
     log,
     now_iso,
+    recent_turns_sql,
+    review_items,
+    review_sql,
+    turns_of,
+    verified_pairs,
 )
 
 if TYPE_CHECKING:
@@ -214,23 +222,7 @@ class PostgresStorage(Storage):
             log.error("query log write failed for %s: %s", answer.query_id, _one_line(exc))
 
     def recent_turns(self, conversation_id: str, n: int = KEEP_TURNS) -> list[Turn]:
-        rows = self._all(
-            "SELECT question, answer_id, escalate, reason, reply_kind, understood_as"
-            " FROM queries WHERE conversation_id = %s ORDER BY created_at DESC, seq DESC"
-            " LIMIT %s",
-            (conversation_id, int(n)),
-        )
-        return [
-            Turn(
-                question=r["question"],
-                faq_id=r["answer_id"].split("#", 1)[0] if r["answer_id"] else None,
-                escalated=bool(r["escalate"]),
-                reason=r["reason"],
-                reply_kind=r["reply_kind"],
-                understood_as=r["understood_as"],
-            )
-            for r in reversed(rows)
-        ]
+        return turns_of(self._all(recent_turns_sql("%s", "seq"), (conversation_id, int(n))))
 
     def conversation(self, conversation_id: str, limit: int = 50) -> list[QueryRecord]:
         rows = self._all(
@@ -276,17 +268,7 @@ class PostgresStorage(Storage):
     def list_feedback(
         self, *, limit: int = 50, source: str | None = None, query_id: str | None = None
     ) -> list[FeedbackRecord]:
-        where, args = [], []
-        if source:
-            where.append("source = %s")
-            args.append(source)
-        if query_id:
-            where.append("query_id = %s")
-            args.append(query_id)
-        sql = "SELECT * FROM feedback"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY id DESC LIMIT %s"
+        sql, args = feedback_sql("%s", source, query_id)
         return [_feedback(r) for r in self._all(sql, (*args, int(limit)))]
 
     # Review and closing the loop ---------------------------------------------------
@@ -294,43 +276,11 @@ class PostgresStorage(Storage):
     def review_queue(
         self, *, limit: int = 50, below: float = REVIEW_BELOW, include_reviewed: bool = False
     ) -> list[ReviewItem]:
-        marks = ",".join(["%s"] * len(CUSTOMER_CHANNELS))
-        reviewed = """EXISTS (SELECT 1 FROM feedback f JOIN queries r ON r.id = f.query_id
-                              WHERE f.source = 'agent' AND r.question = q.question)"""
-        sql = f"""
-            WITH c AS (
-              SELECT q.*,
-                     (SELECT COUNT(*) FROM feedback f WHERE f.query_id = q.id) AS n_fb,
-                     (SELECT COUNT(*) FROM feedback f
-                       WHERE f.query_id = q.id AND f.source = 'agent') AS n_agent,
-                     COUNT(*) OVER (PARTITION BY q.question) AS times_asked,
-                     ROW_NUMBER() OVER (
-                       PARTITION BY q.question ORDER BY q.created_at DESC, q.seq DESC
-                     ) AS newest
-              FROM queries q
-              WHERE q.channel IN ({marks}) AND (q.escalate OR q.confidence < %s)
-                AND q.reply_kind IS NULL
-              {"" if include_reviewed else "AND NOT " + reviewed}
-            )
-            SELECT * FROM c WHERE newest = 1
-            ORDER BY (reason = 'urgent') DESC NULLS LAST, created_at DESC LIMIT %s
-        """
-        rows = self._all(sql, (*CUSTOMER_CHANNELS, float(below), int(limit)))
-        return [
-            ReviewItem(_query(r), int(r["n_fb"]), int(r["n_agent"]), int(r["times_asked"]))
-            for r in rows
-        ]
+        sql = review_sql("%s", "seq", include_reviewed)
+        return review_items(self._all(sql, (*CUSTOMER_CHANNELS, float(below), int(limit))))
 
     def verified(self) -> list[tuple[QueryRecord, list[FeedbackRecord]]]:
-        fb_rows = self._all("SELECT * FROM feedback WHERE source = 'agent' ORDER BY created_at, id")
-        q_rows = self._all(
-            "SELECT * FROM queries WHERE id IN "
-            "(SELECT query_id FROM feedback WHERE source = 'agent') ORDER BY created_at"
-        )
-        by_query: dict[str, list[FeedbackRecord]] = {}
-        for r in fb_rows:
-            by_query.setdefault(r["query_id"], []).append(_feedback(r))
-        return [(_query(r), by_query.get(r["id"], [])) for r in q_rows]
+        return verified_pairs(self._all(VERIFIED_FEEDBACK_SQL), self._all(VERIFIED_QUERIES_SQL))
 
     def gap_questions(
         self, *, channels: Iterable[str] = CUSTOMER_CHANNELS, since: str | None = None

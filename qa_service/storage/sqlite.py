@@ -23,6 +23,8 @@ from .base import (
     SCHEMA_VERSION,
     SOURCES,
     VERDICTS,
+    VERIFIED_FEEDBACK_SQL,
+    VERIFIED_QUERIES_SQL,
     FeedbackRecord,
     QueryRecord,
     ReviewItem,
@@ -31,8 +33,14 @@ from .base import (
     _feedback,
     _query,
     faq_id_of,
+    feedback_sql,
     log,
     now_iso,
+    recent_turns_sql,
+    review_items,
+    review_sql,
+    turns_of,
+    verified_pairs,
 )
 
 if TYPE_CHECKING:
@@ -135,22 +143,9 @@ class SQLiteStorage(Storage):
     def recent_turns(self, conversation_id: str, n: int = KEEP_TURNS) -> list[Turn]:
         with self._lock:
             rows = self._conn.execute(
-                "SELECT question, answer_id, escalate, reason, reply_kind, understood_as"
-                " FROM queries WHERE conversation_id = ? ORDER BY created_at DESC, rowid DESC"
-                " LIMIT ?",
-                (conversation_id, int(n)),
+                recent_turns_sql("?", "rowid"), (conversation_id, int(n))
             ).fetchall()
-        return [
-            Turn(
-                question=r["question"],
-                faq_id=r["answer_id"].split("#", 1)[0] if r["answer_id"] else None,
-                escalated=bool(r["escalate"]),
-                reason=r["reason"],
-                reply_kind=r["reply_kind"],
-                understood_as=r["understood_as"],
-            )
-            for r in reversed(rows)
-        ]
+        return turns_of(rows)
 
     def conversation(self, conversation_id: str, limit: int = 50) -> list[QueryRecord]:
         with self._lock:
@@ -204,17 +199,7 @@ class SQLiteStorage(Storage):
     def list_feedback(
         self, *, limit: int = 50, source: str | None = None, query_id: str | None = None
     ) -> list[FeedbackRecord]:
-        where, args = [], []
-        if source:
-            where.append("source = ?")
-            args.append(source)
-        if query_id:
-            where.append("query_id = ?")
-            args.append(query_id)
-        sql = "SELECT * FROM feedback"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY id DESC LIMIT ?"
+        sql, args = feedback_sql("?", source, query_id)
         with self._lock:
             rows = self._conn.execute(sql, (*args, int(limit))).fetchall()
         return [_feedback(r) for r in rows]
@@ -224,48 +209,18 @@ class SQLiteStorage(Storage):
     def review_queue(
         self, *, limit: int = 50, below: float = REVIEW_BELOW, include_reviewed: bool = False
     ) -> list[ReviewItem]:
-        marks = ",".join("?" * len(CUSTOMER_CHANNELS))
-        # One row per wording: the newest copy, with how often it was asked. A wording an
-        # agent has judged once counts as reviewed. Emergencies come first.
-        reviewed = """EXISTS (SELECT 1 FROM feedback f JOIN queries r ON r.id = f.query_id
-                              WHERE f.source = 'agent' AND r.question = q.question)"""
-        sql = f"""
-            WITH c AS (
-              SELECT q.*,
-                     (SELECT COUNT(*) FROM feedback f WHERE f.query_id = q.id) AS n_fb,
-                     (SELECT COUNT(*) FROM feedback f
-                       WHERE f.query_id = q.id AND f.source = 'agent') AS n_agent,
-                     COUNT(*) OVER (PARTITION BY q.question) AS times_asked,
-                     ROW_NUMBER() OVER (
-                       PARTITION BY q.question ORDER BY q.created_at DESC, q.rowid DESC
-                     ) AS newest
-              FROM queries q
-              WHERE q.channel IN ({marks}) AND (q.escalate = 1 OR q.confidence < ?)
-                AND q.reply_kind IS NULL
-              {"" if include_reviewed else "AND NOT " + reviewed}
-            )
-            SELECT * FROM c WHERE newest = 1
-            ORDER BY (reason = 'urgent') DESC, created_at DESC LIMIT ?
-        """
+        sql = review_sql("?", "rowid", include_reviewed)
         with self._lock:
             rows = self._conn.execute(
                 sql, (*CUSTOMER_CHANNELS, float(below), int(limit))
             ).fetchall()
-        return [ReviewItem(_query(r), r["n_fb"], r["n_agent"], r["times_asked"]) for r in rows]
+        return review_items(rows)
 
     def verified(self) -> list[tuple[QueryRecord, list[FeedbackRecord]]]:
         with self._lock:
-            fb_rows = self._conn.execute(
-                "SELECT * FROM feedback WHERE source = 'agent' ORDER BY created_at, id"
-            ).fetchall()
-            q_rows = self._conn.execute(
-                "SELECT * FROM queries WHERE id IN "
-                "(SELECT query_id FROM feedback WHERE source = 'agent') ORDER BY created_at"
-            ).fetchall()
-        by_query: dict[str, list[FeedbackRecord]] = {}
-        for r in fb_rows:
-            by_query.setdefault(r["query_id"], []).append(_feedback(r))
-        return [(_query(r), by_query.get(r["id"], [])) for r in q_rows]
+            fb_rows = self._conn.execute(VERIFIED_FEEDBACK_SQL).fetchall()
+            q_rows = self._conn.execute(VERIFIED_QUERIES_SQL).fetchall()
+        return verified_pairs(fb_rows, q_rows)
 
     def gap_questions(
         self, *, channels: Iterable[str] = CUSTOMER_CHANNELS, since: str | None = None
