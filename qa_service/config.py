@@ -10,7 +10,7 @@ import json
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import (
@@ -61,10 +61,20 @@ class Settings(BaseSettings):
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     max_body_bytes: int = 16_384
     rate_limit_per_minute: int = 120
+    # Where the count lives (qa_service.ratelimit): "auto" is Redis when QA_REDIS_URL is set,
+    # else the database, so every worker and replica sharing it shares the limit.
+    rate_limit_store: Literal["auto", "memory", "store", "redis"] = "auto"
+    redis_url: str | None = None
     agent_token: str | None = None
     admin_token: str | None = None
     database_url: str | None = None
     log_queries: bool = True
+
+    # Replicas (qa_service.replica): each process follows the build published in index_dir
+    # (its `current` link), checking this often; 0 turns it off (reload by hand only).
+    reload_poll_seconds: float = Field(default=2.0, ge=0.0, le=3600.0)
+    # This process's name in GET /admin/replicas; default host name and process id.
+    replica_name: str | None = None
 
     # Performance levers, measured by `qa-service bench` (docs/performance.md)
     answer_cache_size: int = Field(default=1024, ge=0, description="0 turns the cache off")

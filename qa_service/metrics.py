@@ -55,23 +55,25 @@ class IndexCollector(Collector):
             yield g
 
 
-class DroppedLogCollector:
-    """Query-log lines the database could not take (the answers went out regardless)."""
+class CountCollector:
+    """A count kept elsewhere, read at scrape time: query-log lines the database could not
+    take, rate-limit steps that failed (both let the customer through regardless)."""
 
-    def __init__(self, dropped: Callable[[], int]):
-        self._dropped = dropped
+    def __init__(self, name: str, help_text: str, count: Callable[[], int]):
+        self._name, self._help, self._count = name, help_text, count
 
     def collect(self):
-        c = CounterMetricFamily(
-            "qa_query_log_dropped", "Query-log lines dropped because the database failed"
-        )
-        c.add_metric([], float(self._dropped()))
+        c = CounterMetricFamily(self._name, self._help)
+        c.add_metric([], float(self._count()))
         yield c
 
 
 class Metrics:
     def __init__(
-        self, manifest: Callable[[], dict | None], dropped_logs: Callable[[], int] | None = None
+        self,
+        manifest: Callable[[], dict | None],
+        dropped_logs: Callable[[], int] | None = None,
+        rate_limit_errors: Callable[[], int] | None = None,
     ):
         self.registry = CollectorRegistry(auto_describe=True)
         labels = ["method", "route", "status"]
@@ -95,7 +97,21 @@ class Metrics:
         self._index = IndexCollector(manifest)
         self.registry.register(self._index)
         if dropped_logs is not None:
-            self.registry.register(DroppedLogCollector(dropped_logs))
+            self.registry.register(
+                CountCollector(
+                    "qa_query_log_dropped",
+                    "Query-log lines dropped because the database failed",
+                    dropped_logs,
+                )
+            )
+        if rate_limit_errors is not None:
+            self.registry.register(
+                CountCollector(
+                    "qa_rate_limit_errors",
+                    "Rate-limit steps that failed and let the request through",
+                    rate_limit_errors,
+                )
+            )
 
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
         key = (method, route, str(status))

@@ -203,6 +203,9 @@ class QAService:
         self.normalise_queries = normalise_queries  # off only to measure what it is worth
         self.correct_spelling = correct_spelling  # likewise
         self._live: _Live | None = None
+        # The index directory the live index came from; None for one served from memory,
+        # which a replica must not swap for the published build (``qa_service.replica``).
+        self.source: Path | None = None
         self.load_error: str | None = None
         self._reload_lock = threading.Lock()
 
@@ -218,12 +221,15 @@ class QAService:
                 if self._live is None:
                     self.load_error = str(exc)
                 raise IndexMismatch(str(exc)) from exc
-            return self._serve(index)
+            manifest = self._serve(index)
+            self.source = path
+            return manifest
 
     def use_index(self, index: IndexData) -> dict:
         """Serve an index already in memory (``index.assemble_index``): the escalation fit
         and the simulation ask questions of corpus variants without writing them out."""
         with self._reload_lock:
+            self.source = None
             return self._serve(index)
 
     def _serve(self, index: IndexData) -> dict:

@@ -62,3 +62,18 @@ def postgres():
         pytest.skip(f"PostgreSQL tests skipped: {exc}")
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_server():
+    """One Redis server for the session (see tests/redis_server.py)."""
+    from .redis_server import RedisServer
+
+    try:
+        server = RedisServer()
+    except FileNotFoundError as exc:
+        if os.environ.get("CI") or os.environ.get("QA_TEST_REQUIRE_REDIS"):
+            raise
+        pytest.skip(f"Redis tests skipped: {exc}")
+    yield server
+    server.stop()

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 from urllib.parse import urlsplit
 
 from fastapi import FastAPI
+from fastapi.concurrency import run_in_threadpool
 
 from .. import __version__
 from ..config import Settings
 from ..metrics import Metrics
+from ..ratelimit import open_limiter
+from ..replica import Replica
 from ..service import QAService
 from ..storage import Storage, open_storage
 from . import docs, errors, middleware
@@ -40,6 +45,7 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
         description="FAQ answering with escalation to human support.",
         default_response_class=JSONResponse,
         docs_url=None,  # served below from packaged assets, not from a CDN
+        lifespan=lifespan,
     )
     app.state.settings = settings
     app.state.service = service
@@ -54,11 +60,16 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
         # Conversations are read from the log: every worker sees every turn.
         service.conversations = app.state.storage
 
+    # Shared like the store it lives in: every worker and replica counts against one limit.
+    limiter = app.state.limiter = open_limiter(settings, app.state.storage)
     app.state.metrics = Metrics(
-        lambda: service.manifest, lambda: app.state.storage.dropped_log_lines
+        lambda: service.manifest,
+        lambda: app.state.storage.dropped_log_lines,
+        (lambda: limiter.errors) if limiter is not None else None,
     )
+    app.state.replica = Replica(service, app.state.storage, settings, app.state.metrics)
     errors.install(app)
-    middleware.install(app, settings, app.state.metrics)
+    middleware.install(app, settings, app.state.metrics, limiter)
 
     app.include_router(health.router)
     app.include_router(query.router)
@@ -70,6 +81,19 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
     docs.install(app)
     warn_on_placeholders(settings)
     return app
+
+
+@contextlib.asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Follow the published index while serving; leave the replica list when stopping."""
+    replica: Replica = app.state.replica
+    replica.start()
+    try:
+        yield
+    finally:
+        await run_in_threadpool(replica.stop)
+        if app.state.limiter is not None:
+            app.state.limiter.close()
 
 
 def warn_on_placeholders(settings: Settings) -> None:

@@ -15,9 +15,9 @@ import math
 import re
 import time
 import uuid
-from collections.abc import Callable
 from typing import Any
 
+import anyio.to_thread
 from fastapi import FastAPI
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.middleware.cors import CORSMiddleware
@@ -28,6 +28,7 @@ from ..config import Settings
 from ..logging import request_id_var
 from ..metrics import Metrics
 from ..pii import mask_pii
+from ..ratelimit import RateLimiter
 from .errors import document_error_responses, error_response, internal_error
 
 log = logging.getLogger("qa_service.api")
@@ -217,47 +218,6 @@ class BodyLimitMiddleware:
         await self.app(scope, replay_receive, send)
 
 
-class TokenBucket:
-    """Per-key token buckets: ``per_minute`` requests a minute, bursts up to the same."""
-
-    def __init__(
-        self,
-        per_minute: int,
-        max_keys: int = 100_000,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.capacity = float(per_minute)
-        self.rate = per_minute / 60.0
-        self.max_keys = max_keys
-        self.clock = clock
-        self._buckets: dict[str, tuple[float, float]] = {}
-
-    def acquire(self, key: str) -> float:
-        """0 when the request may pass, else the seconds until it would."""
-        now = self.clock()
-        tokens, last = self._buckets.get(key, (self.capacity, now))
-        tokens = min(self.capacity, tokens + (now - last) * self.rate)
-        wait = 0.0
-        if tokens >= 1.0:
-            tokens -= 1.0
-        else:
-            wait = (1.0 - tokens) / self.rate
-        self._buckets[key] = (tokens, now)
-        if len(self._buckets) > self.max_keys:
-            self._prune(now)
-        return wait
-
-    def _prune(self, now: float) -> None:
-        # A bucket that has refilled is the same as no bucket; drop those first, then the
-        # least recently seen, so a flood of addresses cannot grow memory without bound.
-        full_after = self.capacity / self.rate
-        live = {k: v for k, v in self._buckets.items() if now - v[1] < full_after}
-        if len(live) > self.max_keys // 2:
-            newest = sorted(live.items(), key=lambda kv: kv[1][1])[-(self.max_keys // 2) :]
-            live = dict(newest)
-        self._buckets = live
-
-
 def is_rate_limited(method: str, path: str) -> bool:
     """The API is limited; health, metrics and plain page loads are not."""
     if path in EXEMPT_PATHS:
@@ -268,28 +228,32 @@ def is_rate_limited(method: str, path: str) -> bool:
 class RateLimitMiddleware:
     """429 + Retry-After per client address on the API; pages, health and metrics are free."""
 
-    def __init__(self, app: ASGIApp, per_minute: int) -> None:
+    def __init__(self, app: ASGIApp, limiter: RateLimiter | None) -> None:
         self.app = app
-        self.per_minute = per_minute
-        self.buckets = TokenBucket(per_minute) if per_minute > 0 else None
+        self.limiter = limiter
 
     @staticmethod
     def limited(scope: Scope) -> bool:
         return is_rate_limited(scope["method"], scope["path"])
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or self.buckets is None or not self.limited(scope):
+        limiter = self.limiter
+        if scope["type"] != "http" or limiter is None or not self.limited(scope):
             await self.app(scope, receive, send)
             return
         client = (scope.get("client") or ("unknown",))[0]
-        wait = self.buckets.acquire(client)
+        if limiter.blocking:  # a round trip to a server: off the event loop
+            wait = await anyio.to_thread.run_sync(limiter.acquire, client)
+        else:
+            wait = limiter.acquire(client)
         if wait <= 0:
             await self.app(scope, receive, send)
             return
         retry_after = max(1, math.ceil(wait))
         response = error_response(
             429,
-            f"too many requests: at most {self.per_minute} a minute; retry in {retry_after} s",
+            f"too many requests: at most {limiter.limit.per_minute} a minute;"
+            f" retry in {retry_after} s",
             headers={"Retry-After": str(retry_after)},
             retry_after=retry_after,
         )
@@ -337,10 +301,12 @@ class JSONCORSMiddleware(CORSMiddleware):
         return error_response(response.status_code, message, headers=headers)
 
 
-def install(app: FastAPI, settings: Settings, metrics: Metrics | None) -> None:
+def install(
+    app: FastAPI, settings: Settings, metrics: Metrics | None, limiter: RateLimiter | None
+) -> None:
     """Add the middleware stack; ``add_middleware`` prepends, so innermost goes first."""
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
-    app.add_middleware(RateLimitMiddleware, per_minute=settings.rate_limit_per_minute)
+    app.add_middleware(RateLimitMiddleware, limiter=limiter)
     if settings.cors_origins:
         app.add_middleware(
             JSONCORSMiddleware,
@@ -356,5 +322,5 @@ def install(app: FastAPI, settings: Settings, metrics: Metrics | None) -> None:
     document_error_responses(
         app,
         body_limit=settings.max_body_bytes > 0,
-        rate_limited=is_rate_limited if settings.rate_limit_per_minute > 0 else None,
+        rate_limited=is_rate_limited if limiter is not None else None,
     )

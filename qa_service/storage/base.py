@@ -34,6 +34,24 @@ CUSTOMER_CHANNELS = ("widget", "api")
 # escalation: answers the confidence model is least sure of get a human look.
 REVIEW_BELOW = 0.95
 
+# Each serving process, what it serves and when it last said so (``qa_service.replica``).
+REPLICAS_TABLE = """CREATE TABLE replicas (
+    id          TEXT PRIMARY KEY,
+    host        TEXT NOT NULL,
+    pid         INTEGER NOT NULL,
+    started_at  TEXT NOT NULL,
+    seen_at     DOUBLE PRECISION NOT NULL,
+    build_id    TEXT,
+    published   TEXT,
+    error       TEXT
+)"""
+# One row per client: its GCRA "theoretical arrival time" in epoch seconds (``ratelimit``).
+RATE_LIMITS_TABLE = """CREATE TABLE rate_limits (
+    key      TEXT PRIMARY KEY,
+    tat      DOUBLE PRECISION NOT NULL,
+    allowed  BOOLEAN NOT NULL
+)"""
+
 # One entry per schema version; never edit a released one, append a new one.
 MIGRATIONS: list[tuple[str, list[str]]] = [
     (
@@ -81,6 +99,13 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             "ALTER TABLE queries ADD COLUMN reply_kind TEXT",
             "ALTER TABLE queries ADD COLUMN understood_as TEXT",
             "CREATE INDEX queries_conversation ON queries (conversation_id, created_at)",
+        ],
+    ),
+    (
+        "replicas and the shared rate limit",
+        [
+            REPLICAS_TABLE.replace("DOUBLE PRECISION", "REAL"),
+            RATE_LIMITS_TABLE.replace("DOUBLE PRECISION", "REAL"),
         ],
     ),
 ]
@@ -135,6 +160,27 @@ class FeedbackRecord:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class ReplicaStatus:
+    """What one serving process reports: the build it serves, the build published in the
+    index directory, and why it refused that one if it did."""
+
+    id: str
+    host: str
+    pid: int
+    started_at: str
+    seen_at: float  # epoch seconds of its last report
+    build_id: str | None
+    published: str | None
+    error: str | None = None
+
+    def to_dict(self, now: float | None = None) -> dict[str, Any]:
+        d = asdict(self)
+        if now is not None:
+            d["seen_s_ago"] = round(max(0.0, now - self.seen_at), 1)
+        return d
 
 
 @dataclass(frozen=True)
@@ -218,6 +264,25 @@ class Storage(ABC):
         self, *, channels: Iterable[str] = CUSTOMER_CHANNELS, since: str | None = None
     ) -> list[QueryRecord]:
         """Escalated customer questions, plus any an agent marked unanswerable."""
+
+    # Replicas and the shared rate limit -----------------------------------------------
+
+    @abstractmethod
+    def report_replica(self, status: ReplicaStatus) -> None:
+        """Insert or refresh this process's row."""
+
+    @abstractmethod
+    def replicas(self, seen_since: float) -> list[ReplicaStatus]:
+        """Every process that reported at or after ``seen_since`` (epoch seconds)."""
+
+    @abstractmethod
+    def forget_replica(self, replica_id: str, older_than: float | None = None) -> None:
+        """Drop this process's row (it is stopping), and any not seen since ``older_than``."""
+
+    @abstractmethod
+    def take_token(self, key: str, interval: float, burst: float, now: float) -> tuple[bool, float]:
+        """One GCRA step for ``key`` (``ratelimit.gcra``), atomic across processes:
+        whether the request may pass, and the stored arrival time after the step."""
 
     @abstractmethod
     def close(self) -> None: ...
@@ -307,6 +372,56 @@ def review_sql(mark: str, seq: str, include_reviewed: bool) -> str:
         SELECT * FROM c WHERE newest = 1
         ORDER BY (reason = 'urgent') DESC NULLS LAST, created_at DESC LIMIT {mark}
     """
+
+
+def replica_rows(rows: Iterable[Any]) -> list[ReplicaStatus]:
+    return [
+        ReplicaStatus(
+            id=r["id"],
+            host=r["host"],
+            pid=int(r["pid"]),
+            started_at=r["started_at"],
+            seen_at=float(r["seen_at"]),
+            build_id=r["build_id"],
+            published=r["published"],
+            error=r["error"],
+        )
+        for r in rows
+    ]
+
+
+def report_replica_sql(mark: str) -> str:
+    return (
+        "INSERT INTO replicas (id, host, pid, started_at, seen_at, build_id, published, error)"
+        f" VALUES ({', '.join([mark] * 8)}) ON CONFLICT (id) DO UPDATE SET"
+        " seen_at = excluded.seen_at, build_id = excluded.build_id,"
+        " published = excluded.published, error = excluded.error"
+    )
+
+
+def replica_args(s: ReplicaStatus) -> tuple:
+    return (s.id, s.host, s.pid, s.started_at, s.seen_at, s.build_id, s.published, s.error)
+
+
+def take_token_sql(param: str, greatest: str) -> str:
+    """GCRA as one upsert, so concurrent processes cannot both take the last token: the row's
+    arrival time moves on by ``interval`` when the request is within ``burst``, else stays.
+    ``param`` formats a named parameter (":{}", "%({})s"); ``greatest`` is MAX or GREATEST."""
+    key, now, interval, burst = (param.format(n) for n in ("key", "now", "interval", "burst"))
+    late = f"{greatest}(rate_limits.tat, {now})"
+    return f"""
+        INSERT INTO rate_limits (key, tat, allowed) VALUES ({key}, {now} + {interval}, TRUE)
+        ON CONFLICT (key) DO UPDATE SET
+          allowed = ({late} - {now} <= {burst}),
+          tat = CASE WHEN {late} - {now} <= {burst} THEN {late} + {interval}
+                     ELSE rate_limits.tat END
+        RETURNING allowed, tat
+    """
+
+
+# Rows of clients whose bucket has refilled say nothing: dropped every so many calls.
+PRUNE_EVERY = 1000
+PRUNE_RATE_LIMITS_SQL = "DELETE FROM rate_limits WHERE tat < {}"
 
 
 def review_items(rows: Iterable[Any]) -> list[ReviewItem]:

@@ -9,13 +9,17 @@ logged and dropped: the customer still gets the answer.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..conversation import KEEP_TURNS, Turn
 from ..pii import mask_pii
 from .base import (
     CUSTOMER_CHANNELS,
+    PRUNE_EVERY,
+    PRUNE_RATE_LIMITS_SQL,
+    RATE_LIMITS_TABLE,
+    REPLICAS_TABLE,
     REVIEW_BELOW,
     SOURCES,
     VERDICTS,
@@ -23,6 +27,7 @@ from .base import (
     VERIFIED_QUERIES_SQL,
     FeedbackRecord,
     QueryRecord,
+    ReplicaStatus,
     ReviewItem,
     Storage,
     StorageError,
@@ -34,8 +39,12 @@ from .base import (
     log,
     now_iso,
     recent_turns_sql,
+    replica_args,
+    replica_rows,
+    report_replica_sql,
     review_items,
     review_sql,
+    take_token_sql,
     turns_of,
     verified_pairs,
 )
@@ -85,6 +94,7 @@ PG_MIGRATIONS: list[tuple[str, list[str]]] = [
             "CREATE INDEX feedback_created ON feedback (created_at)",
         ],
     ),
+    ("replicas and the shared rate limit", [REPLICAS_TABLE, RATE_LIMITS_TABLE]),
 ]
 PG_SCHEMA_VERSION = len(PG_MIGRATIONS)
 # How long a query-log write waits for a connection before it drops the line.
@@ -168,10 +178,12 @@ class PostgresStorage(Storage):
                     "INSERT INTO schema_migrations VALUES (%s, %s, %s)", (number, name, now_iso())
                 )
 
-    def _all(self, sql: str, args: Iterable[Any] = ()) -> list[dict]:
+    def _all(self, sql: str, args: Iterable[Any] | Mapping[str, Any] = ()) -> list[dict]:
+        params = args if isinstance(args, Mapping) else tuple(args)
         try:
             with self._pool.connection(timeout=WAIT_S) as conn:
-                return conn.execute(sql, tuple(args)).fetchall()
+                cur = conn.execute(sql, params)
+                return cur.fetchall() if cur.description is not None else []
         except Exception as exc:  # psycopg errors and pool timeouts alike
             log.error("database unavailable: %s", _one_line(exc))
             raise StorageUnavailable(f"the database is unavailable: {_one_line(exc)}") from exc
@@ -298,6 +310,33 @@ class PostgresStorage(Storage):
             sql += " AND q.created_at >= %s"
             args.append(since)
         return [_query(r) for r in self._all(sql + " ORDER BY created_at", args)]
+
+    # Replicas and the shared rate limit -----------------------------------------------
+
+    def report_replica(self, status: ReplicaStatus) -> None:
+        self._all(report_replica_sql("%s"), replica_args(status))
+
+    def replicas(self, seen_since: float) -> list[ReplicaStatus]:
+        rows = self._all("SELECT * FROM replicas WHERE seen_at >= %s ORDER BY id", (seen_since,))
+        return replica_rows(rows)
+
+    def forget_replica(self, replica_id: str, older_than: float | None = None) -> None:
+        self._all(
+            "DELETE FROM replicas WHERE id = %s OR seen_at < %s",
+            (replica_id, older_than if older_than is not None else 0.0),
+        )
+
+    _TAKE_TOKEN = take_token_sql("%({})s", "GREATEST")
+    _takes = 0
+
+    def take_token(self, key: str, interval: float, burst: float, now: float) -> tuple[bool, float]:
+        args = {"key": key, "now": now, "interval": interval, "burst": burst}
+        # The upsert locks the client's row: replicas taking tokens for one client queue on it.
+        row = self._all(self._TAKE_TOKEN, args)[0]
+        self._takes += 1
+        if self._takes % PRUNE_EVERY == 0:
+            self._all(PRUNE_RATE_LIMITS_SQL.format("%s"), (now,))
+        return bool(row["allowed"]), float(row["tat"])
 
     def close(self) -> None:
         self._pool.close()

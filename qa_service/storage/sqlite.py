@@ -19,6 +19,8 @@ from ..pii import mask_pii
 from .base import (
     CUSTOMER_CHANNELS,
     MIGRATIONS,
+    PRUNE_EVERY,
+    PRUNE_RATE_LIMITS_SQL,
     REVIEW_BELOW,
     SCHEMA_VERSION,
     SOURCES,
@@ -27,6 +29,7 @@ from .base import (
     VERIFIED_QUERIES_SQL,
     FeedbackRecord,
     QueryRecord,
+    ReplicaStatus,
     ReviewItem,
     Storage,
     StorageError,
@@ -37,8 +40,12 @@ from .base import (
     log,
     now_iso,
     recent_turns_sql,
+    replica_args,
+    replica_rows,
+    report_replica_sql,
     review_items,
     review_sql,
+    take_token_sql,
     turns_of,
     verified_pairs,
 )
@@ -240,6 +247,39 @@ class SQLiteStorage(Storage):
         with self._lock:
             rows = self._conn.execute(sql + " ORDER BY created_at", args).fetchall()
         return [_query(r) for r in rows]
+
+    # Replicas and the shared rate limit -----------------------------------------------
+
+    def report_replica(self, status: ReplicaStatus) -> None:
+        with self._lock:
+            self._conn.execute(report_replica_sql("?"), replica_args(status))
+
+    def replicas(self, seen_since: float) -> list[ReplicaStatus]:
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT * FROM replicas WHERE seen_at >= ? ORDER BY id", (seen_since,)
+            ).fetchall()
+        return replica_rows(rows)
+
+    def forget_replica(self, replica_id: str, older_than: float | None = None) -> None:
+        with self._lock:
+            self._conn.execute(
+                "DELETE FROM replicas WHERE id = ? OR seen_at < ?",
+                (replica_id, older_than if older_than is not None else 0.0),
+            )
+
+    _TAKE_TOKEN = take_token_sql(":{}", "MAX")
+    _takes = 0
+
+    def take_token(self, key: str, interval: float, burst: float, now: float) -> tuple[bool, float]:
+        args = {"key": key, "now": now, "interval": interval, "burst": burst}
+        with self._lock:
+            # One statement, one implicit transaction: the workers of a host share the count.
+            allowed, tat = self._conn.execute(self._TAKE_TOKEN, args).fetchone()
+            self._takes += 1
+            if self._takes % PRUNE_EVERY == 0:
+                self._conn.execute(PRUNE_RATE_LIMITS_SQL.format("?"), (now,))
+        return bool(allowed), float(tat)
 
     def close(self) -> None:
         with self._lock:

@@ -5,7 +5,6 @@ Not one request may fail; a corrupt or foreign index is refused and the old one 
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import shutil
 import signal
@@ -21,6 +20,7 @@ import pytest
 
 from qa_service.index import read_manifest, resolve_build
 from tests.api.live_server import LiveServer, build_index_cli, start_server
+from tests.builds import publish_copy
 
 TOKEN = "reload-secret-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -46,9 +46,9 @@ def pristine(live_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, live_dir: Path) -> Iterator[LiveServer]:
-    srv = start_server(
-        tmp_path_factory.mktemp("reload-server"), live_dir, {"QA_ADMIN_TOKEN": TOKEN}
-    )
+    # Not following the published build by itself: these tests reload by hand.
+    env = {"QA_ADMIN_TOKEN": TOKEN, "QA_RELOAD_POLL_SECONDS": "0"}
+    srv = start_server(tmp_path_factory.mktemp("reload-server"), live_dir, env)
     yield srv
     srv.stop()
 
@@ -108,21 +108,6 @@ def under_load(url: str, workers: int = 6) -> Iterator[Load]:
 
 def build_id(client: httpx.Client) -> str:
     return client.get("/readyz").json()["manifest"]["build_id"]
-
-
-def publish_copy(live_dir: Path, source: Path) -> str:
-    """Publish a copy of a finished build as a new one, the way ``qa-service index`` does
-    (new directory, then an atomic symlink swap) but without re-embedding the corpus."""
-    new_id = f"{source.name}-copy-{time.time_ns()}"
-    target = live_dir / "builds" / new_id
-    shutil.copytree(source, target)
-    manifest = json.loads((target / "manifest.json").read_text("utf-8"))
-    manifest["build_id"] = new_id
-    (target / "manifest.json").write_text(json.dumps(manifest), "utf-8")
-    tmp_link = live_dir / f".current-test-{new_id}"
-    tmp_link.symlink_to(Path("builds") / new_id)
-    os.replace(tmp_link, live_dir / "current")
-    return new_id
 
 
 def test_reload_needs_the_admin_token(client: httpx.Client) -> None:

@@ -3,6 +3,10 @@
 The new index is loaded beside the live one and swapped in with one reference assignment
 (``QAService.load``); queries already running finish on the index they started with. A
 corrupt index, or one built with another embedder, is refused and the old one keeps serving.
+
+The other replicas and workers load the same published build by themselves within
+``QA_RELOAD_POLL_SECONDS`` (``qa_service.replica``); the reload answers once every one of
+them serves it or has refused it, or after ``wait`` seconds, with what each one serves.
 """
 
 from __future__ import annotations
@@ -13,14 +17,15 @@ import hmac
 import logging
 import signal
 from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from ...index import IndexError_
-from ...service import QAService
+from ...replica import Replica
+from ...storage import ReplicaStatus, StorageError
 from ..deps import SettingsDep
 from ..errors import error_response
 from ..responses import JSONResponse
@@ -46,25 +51,6 @@ def require_admin(
         )
 
 
-def reload_index(app: Any) -> dict:
-    """Load the configured index directory beside the live one and swap; IndexError_ if not."""
-    service: QAService = app.state.service
-    metrics = getattr(app.state, "metrics", None)
-    before = (service.manifest or {}).get("build_id")
-    try:
-        manifest = service.load(app.state.settings.index_dir)
-    except IndexError_ as exc:
-        if metrics is not None:
-            metrics.reloads.labels("refused").inc()
-        log.warning("index reload refused, still serving %s: %s", before, exc)
-        raise
-    if metrics is not None:
-        metrics.reloads.labels("ok").inc()
-    after = manifest.get("build_id")
-    log.info("index reloaded: %s -> %s", before, after, extra={"build_id": after})
-    return {"previous_build_id": before, "build_id": after, "changed": before != after}
-
-
 @contextlib.asynccontextmanager
 async def sighup_reload(app: FastAPI) -> AsyncIterator[None]:
     """SIGHUP triggers the same reload, in a thread so the event loop keeps serving."""
@@ -72,7 +58,7 @@ async def sighup_reload(app: FastAPI) -> AsyncIterator[None]:
 
     def on_sighup() -> None:
         log.info("SIGHUP received: reloading the index")
-        loop.run_in_executor(None, _reload_quietly, app)
+        loop.run_in_executor(None, _reload_quietly, app.state.replica)
 
     try:
         loop.add_signal_handler(signal.SIGHUP, on_sighup)
@@ -86,17 +72,23 @@ async def sighup_reload(app: FastAPI) -> AsyncIterator[None]:
             loop.remove_signal_handler(signal.SIGHUP)
 
 
-def _reload_quietly(app: Any) -> None:
+def _reload_quietly(replica: Replica) -> None:
     with contextlib.suppress(IndexError_):  # already logged; the old index keeps serving
-        reload_index(app)
+        replica.reload()
 
 
 router = APIRouter(prefix="/admin", tags=["admin"], lifespan=sighup_reload)
 
 
+def _replicas(replica: Replica, peers: list[ReplicaStatus]) -> list[dict]:
+    now = replica.clock()
+    return [p.to_dict(now) for p in peers]
+
+
 @router.post(
     "/reload",
-    summary="Load the rebuilt index beside the live one and swap it in",
+    summary="Load the published index beside the live one and swap it in; wait for the "
+    "other replicas to serve it too",
     dependencies=[Depends(require_admin)],
     responses={
         401: {"model": ErrorResponse},
@@ -104,11 +96,51 @@ router = APIRouter(prefix="/admin", tags=["admin"], lifespan=sighup_reload)
         409: {"model": ErrorResponse, "description": "refused; the old index keeps serving"},
     },
 )
-async def reload(request: Request) -> JSONResponse:
+async def reload(
+    request: Request,
+    wait: Annotated[
+        float,
+        Query(ge=0, le=120, description="seconds to wait for every replica to serve it"),
+    ] = 10.0,
+) -> JSONResponse:
+    replica: Replica = request.app.state.replica
     try:
-        result = await run_in_threadpool(reload_index, request.app)
+        result = await run_in_threadpool(replica.reload)
     except IndexError_ as exc:
         return error_response(409, str(exc), serving=request.app.state.service.manifest)
+    try:
+        peers, all_serving = await run_in_threadpool(replica.wait_for, result["build_id"], wait)
+        replicas: list[dict] | None = _replicas(replica, peers)
+        problem = None
+    except StorageError as exc:  # reloaded here; the others cannot be seen
+        replicas, all_serving, problem = None, False, str(exc)
     return JSONResponse(
-        {"status": "reloaded", **result, "manifest": request.app.state.service.manifest}
+        {
+            "status": "reloaded",
+            **result,
+            "all_serving": all_serving,
+            "replicas": replicas,
+            **({"replicas_error": problem} if problem else {}),
+            "manifest": request.app.state.service.manifest,
+        }
+    )
+
+
+@router.get(
+    "/replicas",
+    summary="Every serving process seen lately: the build it serves, the build published, "
+    "and why it refused that one if it did",
+    dependencies=[Depends(require_admin)],
+    responses={401: {"model": ErrorResponse}, 403: {"model": ErrorResponse}},
+)
+async def replicas(request: Request) -> JSONResponse:
+    replica: Replica = request.app.state.replica
+    peers = await run_in_threadpool(replica.peers)
+    published = replica.published()
+    return JSONResponse(
+        {
+            "published": published,
+            "all_serving": all(p.build_id == published for p in peers),
+            "replicas": _replicas(replica, peers),
+        }
     )
