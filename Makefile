@@ -8,7 +8,7 @@ CORPUS ?= corpus
 INDEX  ?= index
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: run serve index check simulate dialogue pg-deps install install-test install-mpnet test lint eval baseline banking77 banking77-tuned calibrate bench browser-deps clean
+.PHONY: run serve index check simulate dialogue pg-deps replica-deps install install-test install-mpnet test lint eval baseline banking77 banking77-tuned calibrate bench browser-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -66,7 +66,16 @@ pg-deps:
 	  else echo "warning: initdb missing; PostgreSQL tests will be skipped" >&2; fi; \
 	fi
 
-test: install-test install-mpnet browser-deps pg-deps
+# Redis, HAProxy and wrk: the shared rate limit, the multi-replica test, the load bench.
+replica-deps:
+	@if ! command -v redis-server >/dev/null || ! command -v haproxy >/dev/null || ! command -v wrk >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing redis-server, haproxy and wrk"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server haproxy wrk >/dev/null; \
+	  else echo "warning: redis-server, haproxy or wrk missing; their tests will be skipped" >&2; fi; \
+	fi
+
+test: install-test install-mpnet browser-deps pg-deps replica-deps
 	$(BIN)/ruff check qa_service tests scripts
 	$(BIN)/python -m pytest -q
 

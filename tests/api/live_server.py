@@ -53,9 +53,11 @@ def start_server(
     *,
     wait: str = "/healthz",
     timeout: float = 60,
+    port: int | None = None,
+    args: tuple[str, ...] = (),
 ) -> LiveServer:
     """Start the server and wait until ``wait`` answers (any status below 500)."""
-    port = free_port()
+    port = port or free_port()
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("QA_")}
     full_env |= {
         "QA_DATA_DIR": str(tmp_path / "data"),
@@ -66,7 +68,7 @@ def start_server(
     full_env |= env or {}
     log_path = tmp_path / f"server-{port}.log"
     cmd = [sys.executable, "-m", "qa_service.cli", "serve", "--host", "127.0.0.1"]
-    cmd += ["--port", str(port), "--index-dir", str(index_dir)]
+    cmd += ["--port", str(port), "--index-dir", str(index_dir), *args]
     log = log_path.open("wb")
     proc = subprocess.Popen(cmd, cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT)
     log.close()

@@ -22,6 +22,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, ConfigDict, Field
 
 from ...index import IndexError_
 from ...replica import Replica
@@ -80,6 +81,12 @@ def _reload_quietly(replica: Replica) -> None:
 router = APIRouter(prefix="/admin", tags=["admin"], lifespan=sighup_reload)
 
 
+class ReloadParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a misspelt parameter is a 422, not ignored
+
+    wait: float = Field(10.0, ge=0, le=120, description="seconds to wait for every replica")
+
+
 def _replicas(replica: Replica, peers: list[ReplicaStatus]) -> list[dict]:
     now = replica.clock()
     return [p.to_dict(now) for p in peers]
@@ -96,13 +103,8 @@ def _replicas(replica: Replica, peers: list[ReplicaStatus]) -> list[dict]:
         409: {"model": ErrorResponse, "description": "refused; the old index keeps serving"},
     },
 )
-async def reload(
-    request: Request,
-    wait: Annotated[
-        float,
-        Query(ge=0, le=120, description="seconds to wait for every replica to serve it"),
-    ] = 10.0,
-) -> JSONResponse:
+async def reload(request: Request, params: Annotated[ReloadParams, Query()]) -> JSONResponse:
+    wait = params.wait
     replica: Replica = request.app.state.replica
     try:
         result = await run_in_threadpool(replica.reload)
