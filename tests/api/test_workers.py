@@ -70,8 +70,31 @@ def test_workers_share_one_rate_limit(server: LiveServer) -> None:
         for _ in range(45)
     ]
     accepted = sum(r.status_code == 200 for r in statuses)
+    print(f"\ntwo workers, {PER_MINUTE}/min in SQLite: {accepted} of 45 accepted")
     assert {r.status_code for r in statuses} <= {200, 429}
     assert PER_MINUTE <= accepted <= PER_MINUTE + 1, accepted
+
+
+def test_counted_per_process_the_limit_would_not_hold(
+    tmp_path: Path, live: tuple[Path, Path]
+) -> None:
+    """The contrast, which also shows that the requests above did spread over both workers."""
+    env = {"QA_RATE_LIMIT_PER_MINUTE": str(PER_MINUTE), "QA_RATE_LIMIT_STORE": "memory"}
+    srv = start_server(tmp_path, live[0], env, wait="/readyz", args=("--workers", "2"))
+    try:
+        time.sleep(2)  # both workers up
+        headers = {"X-Forwarded-For": "198.51.100.10"}
+        accepted = sum(
+            httpx.post(
+                srv.url + "/v1/query", json={"question": "提现"}, headers=headers
+            ).status_code
+            == 200
+            for _ in range(80)
+        )
+    finally:
+        srv.stop()
+    print(f"\ntwo workers, {PER_MINUTE}/min counted per process: {accepted} of 80 accepted")
+    assert accepted > PER_MINUTE + 1
 
 
 def test_every_worker_follows_a_published_build(
