@@ -127,7 +127,7 @@ calibrate: index
 	$(BIN)/qa-service calibrate --questions tests/data/dev.jsonl --index-dir $(INDEX)
 
 bench: index
-	$(BIN)/qa-service bench --index-dir $(INDEX) --out out/bench
+	$(BIN)/qa-service bench --index-dir $(INDEX) --out out/bench $(if $(QUESTIONS),--questions $(QUESTIONS))
 
 clean:
 	rm -rf $(VENV) $(INDEX) out artifacts *.egg-info

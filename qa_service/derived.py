@@ -59,7 +59,7 @@ class DerivedQuestion:
 
 
 class Labelled(Protocol):
-    """A labelled question (``evaluation.dataset.LabelledQuestion`` is one)."""
+    """A labelled question (``labelled.LabelledQuestion`` is one)."""
 
     question: str
     escalate: bool

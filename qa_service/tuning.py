@@ -30,6 +30,7 @@ from pathlib import Path
 
 from .corpus import load_corpus
 from .embedders.base import EmbedderUnavailable
+from .labelled import load_questions
 from .text import normalise
 
 DEFAULT_BASE = "all-MiniLM-L6-v2"
@@ -83,8 +84,6 @@ def add_feedback(groups: dict[str, list[str]], path: Path) -> int:
     Escalated questions have no group to join here; the index's reject class uses them.
     Returns how many questions were added.
     """
-    from .evaluation.dataset import load_questions
-
     added = 0
     for q in load_questions(path):
         if q.escalate:

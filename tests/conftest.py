@@ -9,8 +9,8 @@ import pytest
 
 from qa_service.config import Settings
 from qa_service.embedders import Embedder, load_embedder
-from qa_service.evaluation.dataset import load_questions
 from qa_service.indexing import build_index
+from qa_service.labelled import load_questions
 from qa_service.service import QAService
 
 ROOT = Path(__file__).resolve().parent.parent

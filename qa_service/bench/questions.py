@@ -6,17 +6,12 @@ import json
 from pathlib import Path
 
 from ..index import resolve_build
-
-DEFAULT_QUESTIONS = Path("tests/data/dev.jsonl")
+from ..labelled import load_questions as load_labelled
 
 
 def load_questions(path: Path | None, index_dir: Path) -> list[str]:
     """Questions from a JSONL/CSV file of labelled questions, else the FAQ's own questions."""
-    if path is None and DEFAULT_QUESTIONS.is_file():
-        path = DEFAULT_QUESTIONS
     if path is not None:
-        from ..evaluation.dataset import load_questions as load_labelled
-
         questions = [q.question for q in load_labelled(path)]
     else:
         table = json.loads((resolve_build(index_dir) / "table.json").read_text("utf-8"))

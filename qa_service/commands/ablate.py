@@ -15,8 +15,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "ablate", help="calibrate on dev, score on test, one lever removed at a time"
     )
     add_common(p, corpus=True, index=False)
-    p.add_argument("--dev", type=Path, default=Path("tests/data/dev.jsonl"))
-    p.add_argument("--test", type=Path, default=Path("tests/data/questions.jsonl"))
+    p.add_argument("--dev", type=Path, required=True, help="labelled questions to fit on")
+    p.add_argument("--test", type=Path, required=True, help="labelled questions to score")
     p.add_argument("--out", type=Path, default=Path("out/ablation"))
     p.add_argument("--only", nargs="*", help="variant names to run (default: all)")
     p.add_argument("--target-precision", type=float, default=0.95)
@@ -25,7 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..evaluation.ablation import default_variants, markdown, run_ablation
-    from ..evaluation.dataset import load_questions
+    from ..labelled import load_questions
 
     s = settings_from(args)
     variants = default_variants()

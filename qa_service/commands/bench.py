@@ -44,7 +44,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_common(p, corpus=True)
     p.add_argument("--out", type=Path, required=True, help="output directory")
     p.add_argument("--quick", action="store_true", help="tiny sizes and short runs (CI smoke)")
-    p.add_argument("--questions", type=Path, help="question mix (default tests/data/dev.jsonl)")
+    p.add_argument(
+        "--questions",
+        type=Path,
+        help="question mix: labelled questions (default: the FAQ's own questions)",
+    )
     p.add_argument("--sizes", type=_sizes, help="scale sizes, e.g. 1000,100000,1000000")
     p.add_argument(
         "--load-tool",

@@ -64,7 +64,7 @@ def _table(report: dict) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from ..evaluation.calibration import calibrate
-    from ..evaluation.dataset import load_questions
+    from ..labelled import load_questions
     from ..service import QAService
 
     s = settings_from(args)

@@ -15,11 +15,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         "dialogue", help="how well small talk, person requests and emergencies are recognised"
     )
     add_common(p)
-    p.add_argument("--messages", type=Path, default=Path("tests/data/dialogue/acts.jsonl"))
+    p.add_argument(
+        "--messages", type=Path, required=True, help="labelled messages (JSONL: text, act)"
+    )
     p.add_argument(
         "--dialogues",
         type=Path,
-        help="two-turn dialogues to score as well (tests/data/dialogue/followups.jsonl)",
+        help="two-turn dialogues to score as well (JSONL)",
     )
     p.add_argument("--out", type=Path, default=Path("out/dialogue"))
     p.set_defaults(func=run)

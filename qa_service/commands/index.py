@@ -36,8 +36,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..corpus import load_corpus
     from ..embedders import load_embedder
-    from ..evaluation.dataset import load_questions
     from ..indexing import build_index
+    from ..labelled import load_questions
 
     s = settings_from(args)
     corpus = load_corpus(s.corpus)

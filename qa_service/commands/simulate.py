@@ -21,7 +21,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="how well entries with few or no example questions are matched and escalated",
     )
     add_common(p, corpus=True, index=False)
-    p.add_argument("--questions", type=Path, default=Path("tests/data/dev.jsonl"))
+    p.add_argument(
+        "--questions", type=Path, required=True, help="labelled questions to ask each variant"
+    )
     p.add_argument(
         "--alts",
         type=_alts,
@@ -42,8 +44,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..corpus import load_corpus
     from ..embedders import load_embedder
-    from ..evaluation.dataset import load_questions
     from ..evaluation.simulation import markdown, pooled, simulate
+    from ..labelled import load_questions
 
     s = settings_from(args)
     rows = simulate(

@@ -17,11 +17,11 @@ from pathlib import Path
 from ..config import Settings
 from ..embedders import EmbedderUnavailable, load_embedder
 from ..indexing import build_index
+from ..labelled import LabelledQuestion
 from ..matcher import DEFAULT_REJECT_WEIGHT
 from ..retrieval import RetrievalConfig
 from ..service import QAService
 from .calibration import DEFAULT_FEATURES, DEFAULT_MAX_WRONG_RATE, calibrate
-from .dataset import LabelledQuestion
 from .evaluator import InProcessClient, evaluate
 from .metrics import summary
 

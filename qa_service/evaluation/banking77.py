@@ -24,8 +24,9 @@ from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from ..tuning import TuneConfig, resolve_tuned
-from .dataset import LabelledQuestion
+from ..bench.server import serve as serve_index
+from ..labelled import LabelledQuestion
+from ..tuning import TuneConfig, corpus_groups, previous_tuning, resolve_tuned, tune
 
 DEFAULT_DATA = Path("../shared/data/banking77")
 # Off-topic messages (weather, recipes, small talk...) written for this project: BANKING77 has
@@ -332,8 +333,6 @@ def run(
         return summary
     stack = ExitStack()
     if serve:
-        from ..bench.server import serve as serve_index
-
         env = {"QA_EMBEDDER": settings.embedder, "QA_THREADS": str(settings.threads)}
         if settings.calibration_file:
             env["QA_CALIBRATION_FILE"] = str(settings.calibration_file)
@@ -369,8 +368,6 @@ def run(
 
 def _tune_on_shots(corpus_dir: Path, model_dir: Path, config: TuneConfig, progress) -> dict:
     """Fine-tune on the shots (or reuse a model tuned on the same shots with the same config)."""
-    from ..tuning import corpus_groups, previous_tuning, tune
-
     groups = corpus_groups(corpus_dir)
     info = previous_tuning(groups, model_dir, config)
     if info is None:

@@ -13,8 +13,8 @@ from ..fitting import (
     decision_figures,
     fit_calibration,
 )
+from ..labelled import LabelledQuestion
 from ..service import QAService
-from .dataset import LabelledQuestion
 
 __all__ = [
     "DEFAULT_C",

@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
-from .dataset import LabelledQuestion
+from ..labelled import LabelledQuestion
 from .metrics import EvalRecord
 
 # The API's largest top_k: enough distinct entries for recall@5 and MRR@10 on a small FAQ.

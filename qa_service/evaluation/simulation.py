@@ -24,9 +24,9 @@ from ..corpus import Corpus
 from ..corpus_fit import CorpusFit
 from ..embedders import Embedder
 from ..index import VectorCache, assemble_index, corpus_vector_texts
+from ..labelled import LabelledQuestion
 from ..service import QAService
 from ..stale import find_stale, without
-from .dataset import LabelledQuestion
 from .evaluator import InProcessClient, evaluate
 from .metrics import EvalRecord
 

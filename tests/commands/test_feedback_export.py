@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from qa_service.cli import main
-from qa_service.evaluation.dataset import load_questions
+from qa_service.labelled import load_questions
 from qa_service.service import QAService
 from qa_service.storage import DB_FILENAME, SQLiteStorage
 

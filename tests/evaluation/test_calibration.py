@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from qa_service.evaluation.calibration import calibrate
-from qa_service.evaluation.dataset import load_questions
+from qa_service.labelled import load_questions
 from qa_service.service import QAService
 
 from ..conftest import ROOT

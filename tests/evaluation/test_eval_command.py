@@ -15,7 +15,7 @@ import pytest
 
 from qa_service.bench.server import free_port
 from qa_service.cli import main
-from qa_service.evaluation.dataset import load_questions
+from qa_service.labelled import load_questions
 
 from ..conftest import ROOT
 

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from qa_service.evaluation.dataset import DatasetError, load_questions
+from qa_service.labelled import DatasetError, load_questions
 
 
 def _write(path: Path, rows: list[dict]) -> Path:
