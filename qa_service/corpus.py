@@ -27,11 +27,11 @@ from pathlib import Path
 
 import yaml
 
-from .acts import FILE_NAME as ACTS_FILE
-from .acts import ActsError
-from .acts import load_spec as load_acts
-from .details import FILE_NAME as DETAILS_FILE
-from .details import DetailsError, load_spec
+from .pipeline.acts import FILE_NAME as ACTS_FILE
+from .pipeline.acts import ActsError
+from .pipeline.acts import load_spec as load_acts
+from .pipeline.details import FILE_NAME as DETAILS_FILE
+from .pipeline.details import DetailsError, load_spec
 
 SUFFIXES = (".md", ".jsonl")
 NEGATIVES_SUFFIX = ".escalate.txt"

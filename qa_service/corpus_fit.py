@@ -12,7 +12,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from .corpus import Corpus
-from .decision import Calibration, Decider
 from .derived import Labelled, observe_derived, observe_labelled
 from .embedders import Embedder
 from .fitting import (
@@ -24,6 +23,7 @@ from .fitting import (
     fit_calibration,
 )
 from .index import IndexData, VectorCache
+from .pipeline.decide import Calibration, Decider
 from .service import QAService
 
 # Labelled questions, when given, carry this share of the fit; derived ones the rest. On the

@@ -28,12 +28,12 @@ from typing import Protocol
 import numpy as np
 
 from .corpus import Corpus, FaqEntry, sentences
-from .decision import Calibration, Decider
 from .fitting import Observed
 from .index import IndexData, VectorCache, assemble_index, corpus_vector_texts
 from .off_topic import off_topic_messages
-from .retrieval import RetrievalConfig, Retriever
-from .text import has_content, normalise
+from .pipeline.decide import Calibration, Decider
+from .pipeline.normalise import has_content, normalise
+from .pipeline.retrieve import RetrievalConfig, Retriever
 
 # Share of the fit each source carries. Real traffic (the default corpus's dev questions) is about two
 # thirds answerable; what escalates is mostly near misses, then off-topic chatter.

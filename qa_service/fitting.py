@@ -23,7 +23,7 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 
-from .decision import FEATURES, Calibration, Decider
+from .pipeline.decide import FEATURES, Calibration, Decider
 
 MARGINS = (0.0, 0.005, 0.01, 0.02, 0.03, 0.05)
 # Wrong answers allowed, as a share of all questions (dev, 5-fold CV: it also raised decision

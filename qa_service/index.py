@@ -32,14 +32,14 @@ import faiss
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from .acts import ActModel, example_texts, fit_acts, model_from_table
 from .corpus import Corpus, FaqEntry, Passage, sentence_spans
-from .decision import Calibration
 from .embedders import Embedder
-from .lexical import LexicalIndex, document_terms
-from .matcher import DEFAULT_REJECT_WEIGHT, Matcher
 from .off_topic import off_topic_messages
-from .text import normalise
+from .pipeline.acts import ActModel, example_texts, fit_acts, model_from_table
+from .pipeline.decide import Calibration
+from .pipeline.lexical import LexicalIndex, document_terms
+from .pipeline.matcher import DEFAULT_REJECT_WEIGHT, Matcher
+from .pipeline.normalise import normalise
 
 FORMAT_VERSION = 10  # bump whenever what a build writes or means changes
 KIND_PASSAGE, KIND_TITLE, KIND_ALT = 0, 1, 2

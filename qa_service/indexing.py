@@ -26,7 +26,7 @@ from .index import (
     fresh_build,
     write_build,
 )
-from .matcher import DEFAULT_REJECT_WEIGHT
+from .pipeline.matcher import DEFAULT_REJECT_WEIGHT
 from .stale import StaleLine, find_stale, without
 
 

@@ -9,7 +9,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from .text import detect_language
+from .pipeline.normalise import detect_language
 
 
 @dataclass(frozen=True)

@@ -28,8 +28,8 @@ from .index import (
     corpus_vector_texts,
     index_items,
 )
+from .pipeline.normalise import normalise
 from .stale import find_stale
-from .text import normalise
 
 DUPLICATE_TITLES = 0.9  # cosine of two titles asking the same thing (default embedder)
 WEAK_SHARE = 0.5  # an entry winning fewer of its own derived questions is weakly matched

@@ -15,17 +15,17 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import faiss
 
-from .acts import CONTEXT, SMALL_TALK, Act, ActModel
 from .batching import with_batching
 from .cache import RetrievalCache
 from .config import Settings
-from .conversation import Conversations, MemoryConversations, Turn, failing
-from .decision import Calibration, Decider, Decision
 from .embedders import Embedder, load_embedder
 from .index import IndexData, IndexError_, corpus_texts, load_index
-from .retrieval import RetrievalConfig, Retriever
-from .speller import Speller
-from .text import clean, detect_language, has_content, normalise
+from .pipeline.acts import CONTEXT, SMALL_TALK, Act, ActModel
+from .pipeline.context import Conversations, MemoryConversations, Turn, failing
+from .pipeline.decide import Calibration, Decider, Decision
+from .pipeline.normalise import clean, detect_language, has_content, normalise
+from .pipeline.retrieve import RetrievalConfig, Retriever
+from .pipeline.spell import Speller
 
 MESSAGES = {
     "low_confidence": {

@@ -25,8 +25,8 @@ import numpy as np
 
 from .corpus import Corpus, Negative
 from .index import KIND_ALT, VectorCache, assemble_index, corpus_vector_texts
-from .retrieval import Retriever
-from .text import normalise
+from .pipeline.normalise import normalise
+from .pipeline.retrieve import Retriever
 
 FEW_EXAMPLES = 3
 STALE_SIMILARITY = 0.7

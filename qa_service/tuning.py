@@ -31,7 +31,7 @@ from pathlib import Path
 from .corpus import load_corpus
 from .embedders.base import EmbedderUnavailable
 from .labelled import load_questions
-from .text import normalise
+from .pipeline.normalise import normalise
 
 DEFAULT_BASE = "all-MiniLM-L6-v2"
 LOSSES = ("mnrl", "cosine")

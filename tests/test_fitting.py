@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from qa_service.decision import FEATURES, Calibration, Decider
 from qa_service.fitting import Observed, decision_figures, fit_calibration
+from qa_service.pipeline.decide import FEATURES, Calibration, Decider
 
 
 def _observed(n: int = 400, seed: int = 0) -> Observed:

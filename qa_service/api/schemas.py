@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from ..text import clean
+from ..pipeline.normalise import clean
 
 Channel = Literal["widget", "agent", "eval", "api"]
 MAX_QUESTION_CHARS = 1000

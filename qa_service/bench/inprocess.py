@@ -7,8 +7,8 @@ import time
 from collections.abc import Callable, Sequence
 
 from ..embedders import Embedder
+from ..pipeline.normalise import normalise
 from ..service import QAService
-from ..text import normalise
 from .stats import load_average, summarize
 
 

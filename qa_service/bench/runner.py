@@ -12,8 +12,8 @@ from pathlib import Path
 from ..config import Settings
 from ..embedders import load_embedder
 from ..index import resolve_build
+from ..pipeline.normalise import normalise
 from ..service import QAService
-from ..text import normalise
 from .build import bench_build
 from .coldstart import bench_cold_start
 from .inprocess import bench_ask, bench_encoder, raw_embedder

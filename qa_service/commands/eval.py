@@ -71,7 +71,6 @@ def load_baseline(path: Path) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..decision import Calibration
     from ..evaluation.evaluator import (
         EvalError,
         HttpClient,
@@ -82,6 +81,7 @@ def run(args: argparse.Namespace) -> int:
     from ..evaluation.metrics import GATE_METRICS, regressions, summary
     from ..evaluation.report import write_evaluation
     from ..labelled import load_questions
+    from ..pipeline.decide import Calibration
 
     if args.url and args.index_dir:
         print("qa-service eval: give either --index-dir or --url, not both", file=sys.stderr)

@@ -92,7 +92,7 @@ def _verdict_of(feedback: list) -> tuple[list[str], bool] | None:
 
 def build_export(storage, corpus=None) -> ExportResult:
     """Turn stored agent feedback into evaluation rows and alt-question candidates."""
-    from ..text import normalise
+    from ..pipeline.normalise import normalise
 
     known_ids = {e.id for e in corpus.entries} if corpus else None
     by_question: dict[str, Verified] = {}

@@ -73,7 +73,7 @@ def cluster_questions(
     """Clusters of the given query records, largest first."""
     import numpy as np
 
-    from ..text import normalise
+    from ..pipeline.normalise import normalise
 
     groups: dict[str, list] = {}
     for r in records:

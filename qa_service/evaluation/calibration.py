@@ -3,7 +3,6 @@ served, then fit the decision (``qa_service.fitting``)."""
 
 from __future__ import annotations
 
-from ..decision import Decider
 from ..derived import observe_labelled
 from ..fitting import (
     DEFAULT_C,
@@ -14,6 +13,7 @@ from ..fitting import (
     fit_calibration,
 )
 from ..labelled import LabelledQuestion
+from ..pipeline.decide import Decider
 from ..service import QAService
 
 __all__ = [

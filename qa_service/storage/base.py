@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from ..conversation import KEEP_TURNS, Turn
+from ..pipeline.context import KEEP_TURNS, Turn
 
 if TYPE_CHECKING:
     from ..service import Answer

@@ -12,8 +12,8 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ..conversation import KEEP_TURNS, Turn
 from ..pii import mask_pii
+from ..pipeline.context import KEEP_TURNS, Turn
 from .base import (
     CUSTOMER_CHANNELS,
     PRUNE_EVERY,

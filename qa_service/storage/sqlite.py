@@ -14,8 +14,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..conversation import KEEP_TURNS, Turn
 from ..pii import mask_pii
+from ..pipeline.context import KEEP_TURNS, Turn
 from .base import (
     CUSTOMER_CHANNELS,
     MIGRATIONS,

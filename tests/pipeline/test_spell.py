@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from qa_service.pipeline.normalise import normalise
+from qa_service.pipeline.spell import Speller, is_word
 from qa_service.service import QAService
-from qa_service.speller import Speller, is_word
-from qa_service.text import normalise
 
 WORDS = {"冻结": 3, "提现": 4, "密码": 5, "忘记": 2, "找回": 2, "充值": 3, "重置": 2, "邮箱": 2}
 

@@ -1,6 +1,6 @@
 import numpy as np
 
-from qa_service.matcher import Matcher
+from qa_service.pipeline.matcher import Matcher
 
 
 def test_matcher_learns_entries_and_a_reject_class(embedder, tmp_path) -> None:

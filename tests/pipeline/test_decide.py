@@ -1,6 +1,6 @@
 import pytest
 
-from qa_service.decision import Calibration, Decider
+from qa_service.pipeline.decide import Calibration, Decider
 
 
 def _cal(**kw) -> Calibration:

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import yaml
 
-from .pii import find_pii
+from ..pii import find_pii
 
 FILE_NAME = "details.yaml"
 _SECTIONS = ("defines", "kinds", "quoted", "names")

@@ -1,7 +1,7 @@
 import dataclasses
 
-from qa_service.retrieval import RetrievalConfig, Retriever
-from qa_service.text import normalise
+from qa_service.pipeline.normalise import normalise
+from qa_service.pipeline.retrieve import RetrievalConfig, Retriever
 
 
 def _search(service, question: str, cfg: RetrievalConfig | None = None):

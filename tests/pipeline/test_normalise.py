@@ -1,4 +1,4 @@
-from qa_service.text import clean, detect_language, has_content, normalise
+from qa_service.pipeline.normalise import clean, detect_language, has_content, normalise
 
 
 def test_normalise_folds_width_script_case_and_slang() -> None:

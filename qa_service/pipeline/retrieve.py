@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..corpus import Passage
+from ..index import KIND_PASSAGE, IndexData
 from . import details
-from .corpus import Passage
-from .index import KIND_PASSAGE, IndexData
 from .lexical import query_terms
-from .text import normalise
+from .normalise import normalise
 
 _QUESTION_MARKS = frozenset("?\uff1f")
 # How many dense neighbours to gather per query; small corpora are scanned whole.

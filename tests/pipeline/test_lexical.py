@@ -1,6 +1,6 @@
 import numpy as np
 
-from qa_service.lexical import LexicalIndex, document_terms, query_terms, tokenize
+from qa_service.pipeline.lexical import LexicalIndex, document_terms, query_terms, tokenize
 
 
 def test_tokenize_drops_question_frames_and_folds_script() -> None:

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from qa_service import acts
 from qa_service.corpus import CorpusError, load_corpus
 from qa_service.evaluation.dialogue import load_messages, score
+from qa_service.pipeline import acts
 from qa_service.service import QAService
 
-DATA = Path(__file__).parent / "data" / "dialogue"
+DATA = Path(__file__).parents[1] / "data" / "dialogue"
 
 
 def _corpus(tmp_path: Path, acts_yaml: str | None) -> Path:

@@ -13,7 +13,7 @@ import jieba
 import numpy as np
 from pypinyin import lazy_pinyin
 
-from .text import normalise
+from .normalise import normalise
 
 jieba.setLogLevel(logging.WARNING)
 
