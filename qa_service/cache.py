@@ -2,7 +2,7 @@
 
 Support traffic repeats itself ("忘记密码怎么办" arrives all day). A question is keyed by its
 normalised form, so spacing, full-width characters, traditional characters and case do not
-make a miss. Only retrieval output is kept (passages and features); the decision is made
+make a miss. Only retrieval output is kept (passages, signals, dialogue act); the decision is made
 afresh each time, so threshold changes apply at once, and every answer still gets its own
 query_id and is logged. Keys carry the index build, and ``clear`` runs on every reload, so a
 new index never serves an old result.
@@ -13,8 +13,10 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Hashable
+from typing import Any
 
-Payload = tuple[list[dict], dict[str, float]]
+# (passages, then anything immutable that came with them: the signals, the dialogue act)
+Payload = tuple[list[dict], Any, Any]
 
 
 class RetrievalCache:
@@ -31,7 +33,7 @@ class RetrievalCache:
         return len(self._items)
 
     def get(self, build: Hashable, norm_question: str, top_k: int) -> Payload | None:
-        """Fresh copies of the cached passages and features, or None on a miss."""
+        """Fresh copies of the cached passages, with the rest as stored; None on a miss."""
         if not self.max_size:
             return None
         key = (build, norm_question, top_k)
@@ -42,16 +44,15 @@ class RetrievalCache:
                 return None
             self._items.move_to_end(key)
             self.hits += 1
-        passages, features = item
+        passages, *rest = item
         # Copies: a caller may annotate or mask its answer without touching the cache.
-        return [dict(p) for p in passages], dict(features)
+        return ([dict(p) for p in passages], *rest)
 
-    def put(
-        self, build: Hashable, norm_question: str, top_k: int, passages: list[dict], features: dict
-    ) -> None:
+    def put(self, build: Hashable, norm_question: str, top_k: int, item: Payload) -> None:
         if not self.max_size:
             return
-        item = ([dict(p) for p in passages], dict(features))
+        passages, *rest = item
+        item = ([dict(p) for p in passages], *rest)
         with self._lock:
             self._items[(build, norm_question, top_k)] = item
             self._items.move_to_end((build, norm_question, top_k))

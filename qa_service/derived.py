@@ -34,6 +34,7 @@ from .off_topic import off_topic_messages
 from .pipeline.decide import Calibration, Decider
 from .pipeline.normalise import has_content, normalise
 from .pipeline.retrieve import RetrievalConfig, Retriever
+from .pipeline.signals import Signals
 
 # Share of the fit each source carries. Real traffic (the default corpus's dev questions) is about two
 # thirds answerable; what escalates is mostly near misses, then off-topic chatter.
@@ -198,7 +199,7 @@ def observe_derived(
     rng = np.random.default_rng(seed + 1)
     off = [DerivedQuestion(t, None, "off-topic") for t in off_topic_messages()]
     cache.add([normalise(q.text) for q in off])
-    rows: list[dict[str, float]] = []
+    rows: list[Signals] = []
     correct: list[bool] = []
     esc: list[bool] = []
     groups: list[str] = []
@@ -232,7 +233,7 @@ def ask_derived(
     cache: VectorCache,
     asked: Sequence[DerivedQuestion],
 ):
-    """(question, its features, the best entry's id) for each question with content, asked
+    """(question, its signals, the best entry's id) for each question with content, asked
     of ``data`` with the vectors already in ``cache``."""
     retriever = Retriever(data, config)
     for q in asked:
@@ -241,7 +242,7 @@ def ask_derived(
             continue
         result = retriever.search(norm, cache.get([norm])[0], 1)
         faq_id = result.hits[0].passage.faq_id if result.hits else None
-        yield q, result.features, faq_id
+        yield q, result.signals, faq_id
 
 
 def _weights(groups: list[str], owners: list[str]) -> list[float]:
@@ -272,7 +273,7 @@ def observe_labelled(
     for q in questions:
         a = ask(q.question)
         top = a.passages[0] if a.passages else None
-        rows.append(a.features)
+        rows.append(a.signals)
         correct.append(
             (not q.escalate) and top is not None and q.is_correct(top["faq_id"], top["id"])
         )

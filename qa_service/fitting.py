@@ -24,6 +24,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 
 from .pipeline.decide import FEATURES, Calibration, Decider
+from .pipeline.signals import Signals
 
 MARGINS = (0.0, 0.005, 0.01, 0.02, 0.03, 0.05)
 # Wrong answers allowed, as a share of all questions (dev, 5-fold CV: it also raised decision
@@ -78,7 +79,7 @@ class Observed:
     @classmethod
     def from_rows(
         cls,
-        rows: list[dict[str, float]],
+        rows: list[Signals],
         correct: list[bool],
         should_escalate: list[bool],
         no_content: list[bool],
@@ -86,9 +87,9 @@ class Observed:
         weights: list[float] | None = None,
         groups: list[str] | None = None,
     ) -> Observed:
-        feats = np.asarray(
-            [[r.get(f, 0.0) for f in FEATURES] for r in rows], dtype=np.float64
-        ).reshape(len(rows), len(FEATURES))
+        feats = np.asarray([r.vector(FEATURES) for r in rows], dtype=np.float64).reshape(
+            len(rows), len(FEATURES)
+        )
         rules = [decider.hard_rule(r) for r in rows]
         rejected = np.asarray([r == "reject" for r in rules], dtype=bool)
         detailed = np.asarray([r == "detail" for r in rules], dtype=bool)
@@ -205,8 +206,8 @@ def answered_by(cal: Calibration, obs: Observed) -> np.ndarray:
     decider = Decider(cal)
     out = []
     for row, forced in zip(obs.feats, obs.forced, strict=True):
-        feats = dict(zip(FEATURES, row.tolist(), strict=True))
-        out.append(not forced and not decider.decide(feats).escalate)
+        signals = Signals.from_vector(row.tolist(), FEATURES)
+        out.append(not forced and not decider.decide(signals).escalate)
     return np.asarray(out, dtype=bool)
 
 

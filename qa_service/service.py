@@ -25,6 +25,7 @@ from .pipeline.context import Conversations, MemoryConversations, Turn, failing
 from .pipeline.decide import Calibration, Decider, Decision
 from .pipeline.normalise import clean, detect_language, has_content, normalise
 from .pipeline.retrieve import RetrievalConfig, Retriever
+from .pipeline.signals import Signals
 from .pipeline.spell import Speller
 
 MESSAGES = {
@@ -97,7 +98,7 @@ class Answer:
     escalation: dict | None
     language: str
     latency_ms: float
-    features: dict[str, float] = field(default_factory=dict)
+    signals: Signals = field(default_factory=Signals)
     conversation_id: str | None = None
     reply: dict | None = None  # small talk: {"kind", "text"}, with no answer and no escalation
     understood_as: str | None = None  # a follow-up, read with its conversation's last question
@@ -130,7 +131,7 @@ class Answer:
             "offer_human": self.offer_human,
         }
         if debug:
-            out["features"] = self.features
+            out["signals"] = self.signals.as_dict()
             out["latency_ms"] = self.latency_ms
         return out
 
@@ -260,7 +261,7 @@ class QAService:
         query = live.speller.correct(norm) if live.speller is not None else norm
         vec = self.embedder.encode_queries([query])[0]
         result = live.retriever.search(query, vec, 3)
-        live.decider.decide(result.features, True)
+        live.decider.decide(result.signals, True)
         if live.index.acts is not None:
             live.index.acts.classify(vec)
 
@@ -336,16 +337,16 @@ class QAService:
         lang = detect_language(text)
         live = self._live
         passages: list[dict] = []
-        feats: dict[str, float] = {}
+        signals = Signals()
+        act: Act | None = None
         norm = normalise(text) if self.normalise_queries else text
         history = self.conversations.recent_turns(conversation_id) if conversation_id else []
         understood_as = None
         if live is None:
             decision = Decision(True, "no_index", 0.0)
         else:
-            passages, feats = self._retrieve(live, norm, top_k)
-            decision = live.decider.decide(feats, has_content(norm))
-        act = self._act(live, feats)
+            passages, signals, act = self._retrieve(live, norm, top_k)
+            decision = live.decider.decide(signals, has_content(norm))
         if act is not None and act.kind == CONTEXT:
             # A follow-up ("一般是什么原因导致的?" after a frozen account): read with the last
             # question that had a topic, and taken when that reading answers at least as surely
@@ -353,12 +354,14 @@ class QAService:
             earlier = next((t for t in reversed(history) if t.has_topic), None)
             if earlier is not None and live is not None:
                 before = earlier.understood_as or earlier.question
-                ctx_passages, ctx_feats = self._retrieve(live, f"{normalise(before)} {norm}", top_k)
-                ctx_decision = live.decider.decide(ctx_feats, True)
+                ctx_passages, ctx_signals, _ = self._retrieve(
+                    live, f"{normalise(before)} {norm}", top_k
+                )
+                ctx_decision = live.decider.decide(ctx_signals, True)
                 if not ctx_decision.escalate and (
                     decision.escalate or ctx_decision.confidence >= decision.confidence
                 ):
-                    passages, feats, decision = ctx_passages, ctx_feats, ctx_decision
+                    passages, signals, decision = ctx_passages, ctx_signals, ctx_decision
                     understood_as = f"{before} {text}"
             act = None
         if act is not None and not ActModel.overrides(act, decision.escalate, decision.confidence):
@@ -417,7 +420,7 @@ class QAService:
             escalation=escalation,
             language=lang,
             latency_ms=(time.perf_counter() - started) * 1000,
-            features=feats,
+            signals=signals,
             conversation_id=conversation_id or new_id("c_"),
             reply=reply,
             understood_as=understood_as,
@@ -429,11 +432,13 @@ class QAService:
             self.conversations.add_turn(answer.conversation_id, answer.turn())
         return answer
 
-    def _retrieve(self, live: _Live, norm: str, top_k: int) -> tuple[list[dict], dict]:
-        """Passages and features for a normalised question, from the cache when it has them;
-        the dialogue act is kept with the features, so a cached question keeps its act."""
+    def _retrieve(
+        self, live: _Live, norm: str, top_k: int
+    ) -> tuple[list[dict], Signals, Act | None]:
+        """Passages, signals and the dialogue act for a normalised question, from the cache
+        when it has them."""
         if not norm:
-            return [], {}
+            return [], Signals(), None
         cached = self.cache.get(live.index.path, norm, top_k)
         if cached is not None:
             return cached
@@ -441,11 +446,9 @@ class QAService:
         query = live.speller.correct(norm) if live.speller is not None else norm
         vec = self.embedder.encode_queries([query])[0]
         result = live.retriever.search(query, vec, top_k)
-        feats = result.features
+        act = None
         if live.index.acts is not None and has_content(norm):
             act = live.index.acts.classify(vec)
-            feats["act"] = float(live.index.acts.classes.index(act.name)) if act else -1.0
-            feats["act_probability"] = act.probability if act else 0.0
         passages = [
             {
                 "id": h.passage.id,
@@ -461,16 +464,8 @@ class QAService:
             }
             for h in result.hits
         ]
-        self.cache.put(live.index.path, norm, top_k, passages, feats)
-        return passages, feats
-
-    @staticmethod
-    def _act(live: _Live | None, feats: dict[str, float]) -> Act | None:
-        """The dialogue act the retrieval step found (``feats["act"]``), if any."""
-        if live is None or live.index.acts is None or feats.get("act", -1.0) < 0:
-            return None
-        name = live.index.acts.classes[int(feats["act"])]
-        return Act(name, live.index.acts.spec["kinds"][name], feats.get("act_probability", 0.0))
+        self.cache.put(live.index.path, norm, top_k, (passages, result.signals, act))
+        return passages, result.signals, act
 
     @staticmethod
     def _with_rest(live: _Live, top: dict) -> dict:

@@ -63,7 +63,7 @@ def find_stale(corpus: Corpus, cache: VectorCache) -> list[StaleLine]:
         norm = normalise(neg.text)
         vec = cache.get([norm])[0]
         result = retriever.search(norm, vec, 1)
-        if not result.hits or result.features.get("detail_missing", 0.0):
+        if not result.hits or result.signals.value("detail_missing"):
             continue
         top = result.hits[0].entry_index
         own = data.item_entry == top

@@ -11,6 +11,7 @@ from qa_service.cache import RetrievalCache
 from qa_service.config import Settings
 from qa_service.embedders import Embedder
 from qa_service.indexing import build_index
+from qa_service.pipeline.signals import Signals
 from qa_service.service import QAService
 
 from .conftest import CORPUS
@@ -22,19 +23,19 @@ def _p(pid: str) -> dict:
 
 def test_least_recently_used_goes_first() -> None:
     cache = RetrievalCache(max_size=2)
-    cache.put("b1", "a", 3, [_p("a#1")], {"top": 0.1})
-    cache.put("b1", "b", 3, [_p("b#1")], {"top": 0.2})
+    cache.put("b1", "a", 3, ([_p("a#1")], Signals(top=0.1), None))
+    cache.put("b1", "b", 3, ([_p("b#1")], Signals(top=0.2), None))
     assert cache.get("b1", "a", 3) is not None  # "a" is now the most recent
-    cache.put("b1", "c", 3, [_p("c#1")], {"top": 0.3})
+    cache.put("b1", "c", 3, ([_p("c#1")], Signals(top=0.3), None))
     assert cache.get("b1", "b", 3) is None and len(cache) == 2
     assert cache.get("b1", "a", 3)[0][0]["id"] == "a#1"
-    assert cache.get("b1", "c", 3)[1] == {"top": 0.3}
+    assert cache.get("b1", "c", 3)[1] == Signals(top=0.3)
     assert (cache.hits, cache.misses) == (3, 1)
 
 
 def test_keys_hold_build_and_top_k() -> None:
     cache = RetrievalCache()
-    cache.put("b1", "q", 3, [_p("a#1")], {})
+    cache.put("b1", "q", 3, ([_p("a#1")], Signals(), None))
     assert cache.get("b2", "q", 3) is None and cache.get("b1", "q", 5) is None
     cache.clear()
     assert cache.get("b1", "q", 3) is None and len(cache) == 0
@@ -42,18 +43,18 @@ def test_keys_hold_build_and_top_k() -> None:
 
 def test_callers_get_copies() -> None:
     cache = RetrievalCache()
-    passages, feats = [_p("a#1")], {"top": 0.9}
-    cache.put("b", "q", 3, passages, feats)
+    passages = [_p("a#1")]
+    cache.put("b", "q", 3, (passages, Signals(top=0.9), None))
     passages[0]["text"] = "changed after put"
-    got, got_feats = cache.get("b", "q", 3)
-    got[0]["text"], got_feats["top"] = "masked by a caller", 0.0
-    again, again_feats = cache.get("b", "q", 3)
-    assert again[0]["text"] == "x" and again_feats == {"top": 0.9}
+    got, _, _ = cache.get("b", "q", 3)
+    got[0]["text"] = "masked by a caller"
+    again, signals, _ = cache.get("b", "q", 3)
+    assert again[0]["text"] == "x" and signals == Signals(top=0.9)  # Signals are frozen
 
 
 def test_size_zero_turns_it_off() -> None:
     cache = RetrievalCache(max_size=0)
-    cache.put("b", "q", 3, [_p("a#1")], {})
+    cache.put("b", "q", 3, ([_p("a#1")], Signals(), None))
     assert cache.get("b", "q", 3) is None and len(cache) == 0
     with pytest.raises(ValueError):
         RetrievalCache(max_size=-1)

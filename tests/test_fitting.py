@@ -4,6 +4,7 @@ import numpy as np
 
 from qa_service.fitting import Observed, decision_figures, fit_calibration
 from qa_service.pipeline.decide import FEATURES, Calibration, Decider
+from qa_service.pipeline.signals import Signals
 
 
 def _observed(n: int = 400, seed: int = 0) -> Observed:
@@ -14,11 +15,11 @@ def _observed(n: int = 400, seed: int = 0) -> Observed:
     right = ~should & (rng.random(n) < 0.9)
     top = np.where(right, 0.8, 0.45) + rng.normal(0, 0.12, n)
     rows = [
-        {
-            "top": float(t),
-            "margin": float(abs(rng.normal(0.1, 0.05))),
-            "reject_gap": 0.2 if s and rng.random() < 0.5 else -0.2,
-        }
+        Signals(
+            top=float(t),
+            margin=float(abs(rng.normal(0.1, 0.05))),
+            reject_gap=0.2 if s and rng.random() < 0.5 else -0.2,
+        )
         for t, s in zip(top, should, strict=True)
     ]
     return Observed.from_rows(rows, list(right), list(should), [False] * n, Decider(Calibration()))

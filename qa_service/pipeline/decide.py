@@ -14,27 +14,11 @@ from dataclasses import asdict, dataclass, field
 from importlib import resources
 from pathlib import Path
 
+from .signals import FEATURES, Signals, check_names
+
+__all__ = ["FEATURES", "REASONS", "Calibration", "Decider", "Decision", "Signals"]
+
 REASONS = ("low_confidence", "ambiguous", "out_of_scope", "no_index")
-FEATURES = (
-    "top",
-    "margin",
-    "dense_top",
-    "lex_max",
-    "lex_agree",
-    "clf_top",
-    "clf_reject",
-    "clf_agree",
-    "neg_gap",
-    "reject_gap",
-    "missing_terms",
-    "detail_missing",
-    # How few examples the best entry has (1 for a title alone), alone and with the two
-    # signals it changes the meaning of: a lone title is matched less closely than the
-    # nearest of 300 wordings, at the same odds of being right.
-    "sparse",
-    "sparse_top",
-    "sparse_margin",
-)
 
 
 @dataclass
@@ -60,10 +44,11 @@ class Calibration:
                 f"calibration pairs {len(self.features)} features with {len(self.coef)} "
                 "coefficients"
             )
+        check_names(self.features)
 
-    def confidence(self, feats: dict[str, float]) -> float:
+    def confidence(self, signals: Signals) -> float:
         z = self.intercept + sum(
-            c * feats.get(f, 0.0) for f, c in zip(self.features, self.coef, strict=True)
+            c * signals.value(f) for f, c in zip(self.features, self.coef, strict=True)
         )
         return 1.0 / (1.0 + math.exp(-max(-40.0, min(40.0, z))))
 
@@ -98,30 +83,30 @@ class Decider:
     def __init__(self, calibration: Calibration):
         self.calibration = calibration
 
-    def hard_rule(self, feats: dict[str, float]) -> str | None:
+    def hard_rule(self, signals: Signals) -> str | None:
         """Which rule escalates whatever the confidence: "reject", "detail" or none."""
         cal = self.calibration
-        if cal.reject_wins and feats.get("reject_gap", -1.0) > 0:
+        if cal.reject_wins and signals.value("reject_gap") > 0:
             # Closer to a question the FAQ is known not to answer than to any entry.
             return "reject"
-        if cal.detail_rule and feats.get("detail_missing", 0.0) > 0:
+        if cal.detail_rule and signals.value("detail_missing") > 0:
             # The answer is on topic but cannot say what was asked; a person can.
             return "detail"
         return None
 
-    def decide(self, feats: dict[str, float], has_content: bool = True) -> Decision:
+    def decide(self, signals: Signals, has_content: bool = True) -> Decision:
         cal = self.calibration
         if not has_content:
             return Decision(True, "out_of_scope", 0.0)
-        conf = cal.confidence(feats)
-        rule = self.hard_rule(feats)
+        conf = cal.confidence(signals)
+        rule = self.hard_rule(signals)
         if rule is not None:
             ceiling = cal.reject_confidence if rule == "reject" else cal.detail_confidence
             return Decision(True, "out_of_scope", min(conf, ceiling), rule)
         if conf < cal.answer_threshold:
             # Far from every entry reads as "not in the FAQ" rather than "unsure".
-            far = feats.get("top", 0.0) < cal.min_top
+            far = signals.value("top") < cal.min_top
             return Decision(True, "out_of_scope" if far else "low_confidence", conf)
-        if feats.get("margin", 1.0) < cal.ambiguity_margin:
+        if signals.margin is not None and signals.margin < cal.ambiguity_margin:
             return Decision(True, "ambiguous", conf)
         return Decision(False, None, conf)

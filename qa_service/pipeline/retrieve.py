@@ -3,7 +3,7 @@ per FAQ entry, then passages ranked within and across entries."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -12,6 +12,7 @@ from ..index import KIND_PASSAGE, IndexData
 from . import details
 from .lexical import query_terms
 from .normalise import normalise
+from .signals import Signals
 
 _QUESTION_MARKS = frozenset("?\uff1f")
 # How many dense neighbours to gather per query; small corpora are scanned whole.
@@ -47,7 +48,7 @@ class Retrieval:
     entry_scores: np.ndarray  # fused score per entry (index order)
     dense_scores: np.ndarray
     lexical_scores: np.ndarray
-    features: dict[str, float] = field(default_factory=dict)
+    signals: Signals
 
 
 class Retriever:
@@ -174,7 +175,7 @@ class Retriever:
             features.update(
                 self._answerability(norm_query, query_vec, int(order[0]), dense, q_sim, probs)
             )
-        return Retrieval(hits, order, fused, dense, lex, features)
+        return Retrieval(hits, order, fused, dense, lex, Signals(**features))
 
     def _answering(
         self, query_vec: np.ndarray, entries: np.ndarray, p_sim: np.ndarray

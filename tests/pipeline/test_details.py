@@ -168,7 +168,7 @@ def test_service_escalates_near_misses_asking_for_a_missing_detail(
 ) -> None:
     a = service.ask(question)
     assert a.escalate and a.escalation["reason"] == "out_of_scope"
-    assert a.features["detail_missing"] == 1.0
+    assert a.signals.detail_missing == 1.0
 
 
 def test_a_value_demanded_outright_escalates_with_where_to_find_it(service: QAService) -> None:
@@ -193,7 +193,7 @@ def test_other_escalations_offer_no_entry(service: QAService) -> None:
 def test_service_still_answers_the_entry_question(service: QAService) -> None:
     a = service.ask("提现手续费是多少")
     assert not a.escalate and a.answer["faq_id"] == "withdrawal-fees"
-    assert a.features["detail_missing"] == 0.0
+    assert a.signals.detail_missing == 0.0
 
 
 def _corpus_with(tmp_path: Path, details_yaml: str | None) -> Path:

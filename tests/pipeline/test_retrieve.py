@@ -14,14 +14,14 @@ def test_fused_ranking_and_features(service) -> None:
     r = _search(service, "提现要收手续费吗")
     top = service._live.index.entries[int(r.entry_order[0])]["id"]
     assert top == "withdrawal-fees" and r.hits[0].passage.faq_id == top
-    f = r.features
+    f = r.signals.as_dict()
     assert f["margin"] >= 0 and f["lex_max"] > 0 and 0 <= f["clf_top"] <= 1
     assert {"reject_gap", "missing_terms", "clf_reject"} <= set(f)
 
 
 def test_english_question_gets_no_lexical_vote(service) -> None:
     r = _search(service, "what is the weather tomorrow")
-    assert r.features["lex_max"] == 0 and not r.lexical_scores.any()
+    assert r.signals.lex_max == 0 and not r.lexical_scores.any()
 
 
 def test_each_leg_can_be_switched_off(service) -> None:
@@ -35,7 +35,7 @@ def test_each_leg_can_be_switched_off(service) -> None:
         r = _search(service, "忘记密码了怎么办", cfg)
         assert r.hits[0].passage.faq_id == "password-reset"
     no_matcher = _search(service, "忘记密码了怎么办", dataclasses.replace(base, matcher_weight=0.0))
-    assert "clf_top" not in no_matcher.features
+    assert no_matcher.signals.clf_top is None
 
 
 def test_the_passage_that_answers_is_shown_and_its_sentence_marked(service) -> None:
