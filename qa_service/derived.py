@@ -31,9 +31,10 @@ from .corpus import Corpus, FaqEntry, sentences
 from .fitting import Observed
 from .index import IndexData, VectorCache, assemble_index, corpus_vector_texts
 from .off_topic import off_topic_messages
+from .pipeline.config import RetrievalConfig
 from .pipeline.decide import Calibration, Decider
 from .pipeline.normalise import has_content, normalise
-from .pipeline.retrieve import RetrievalConfig, Retriever
+from .pipeline.retrieve import Retriever
 from .pipeline.signals import Signals
 
 # Share of the fit each source carries. Real traffic (the default corpus's dev questions) is about two

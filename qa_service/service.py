@@ -21,10 +21,11 @@ from .config import Settings
 from .embedders import Embedder, load_embedder
 from .index import IndexData, IndexError_, corpus_texts, load_index
 from .pipeline.acts import CONTEXT, SMALL_TALK, Act, ActModel
+from .pipeline.config import RetrievalConfig
 from .pipeline.context import Conversations, MemoryConversations, Turn, failing
 from .pipeline.decide import Calibration, Decider, Decision
 from .pipeline.normalise import clean, detect_language, has_content, normalise
-from .pipeline.retrieve import RetrievalConfig, Retriever
+from .pipeline.retrieve import Retriever
 from .pipeline.signals import Signals
 from .pipeline.spell import Speller
 

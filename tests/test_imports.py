@@ -147,3 +147,18 @@ def test_no_module_cycles_even_through_imports_in_functions() -> None:
     for m in graph:
         graph[m] = {t for t in graph[m] if not m.startswith(t + ".")}
     assert _cycles(graph) == []
+
+
+def test_the_pipeline_sits_below_the_service() -> None:
+    """The stages read the index and the corpus records; the service, the API, storage and
+    replicas compose them, never the other way round."""
+    allowed = {"pipeline", "index", "corpus", "pii"}
+    bad = [
+        f"{where}: {module} imports {target}"
+        for module, edges in _graph().items()
+        if _part(module) == "pipeline"
+        for target, wheres in edges.items()
+        if _part(target) not in allowed
+        for where in wheres
+    ]
+    assert bad == [], "\n".join(bad)

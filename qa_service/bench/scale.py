@@ -20,7 +20,7 @@ import numpy as np
 
 from .. import index as qa_index
 from ..embedders import Embedder
-from ..pipeline.retrieve import DENSE_CANDIDATES
+from ..pipeline.config import DENSE_CANDIDATES
 from .stats import load_average, process_memory, self_peak_rss_mb, summarize
 from .synthetic import VectorModel
 

@@ -18,8 +18,8 @@ from ..config import Settings
 from ..embedders import EmbedderUnavailable, load_embedder
 from ..indexing import build_index
 from ..labelled import LabelledQuestion
+from ..pipeline.config import RetrievalConfig
 from ..pipeline.matcher import DEFAULT_REJECT_WEIGHT
-from ..pipeline.retrieve import RetrievalConfig
 from ..service import QAService
 from .calibration import DEFAULT_FEATURES, DEFAULT_MAX_WRONG_RATE, calibrate
 from .evaluator import InProcessClient, evaluate

@@ -1,5 +1,6 @@
 """Signals: what retrieval measured about a question and its best entry, handed to the
-decision and to the calibration fit as one typed record rather than a dict of strings.
+decision and to the calibration fit as one typed record rather than a dict of strings
+(``measure.SignalMeter`` measures them).
 
 A field is None when the index cannot measure it (no matcher, no "not covered" examples, no
 content at all); the confidence model reads it as 0. A calibration naming a signal that does

@@ -1,7 +1,8 @@
 import dataclasses
 
+from qa_service.pipeline.config import RetrievalConfig
 from qa_service.pipeline.normalise import normalise
-from qa_service.pipeline.retrieve import RetrievalConfig, Retriever
+from qa_service.pipeline.retrieve import Retriever
 
 
 def _search(service, question: str, cfg: RetrievalConfig | None = None):

@@ -1,0 +1,123 @@
+"""Fusion and ranking: the legs' votes (dense, BM25, the learned matcher) summed per entry,
+then the passages ranked within and across the best entries by how well each answers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..corpus import Passage
+from ..index import IndexData
+from .config import RetrievalConfig
+
+_QUESTION_MARKS = frozenset("?\uff1f")
+
+
+def fuse(
+    dense: np.ndarray,
+    lexical: np.ndarray,
+    matcher: np.ndarray | None,
+    config: RetrievalConfig,
+) -> np.ndarray:
+    """One score per entry: the dense score, plus BM25 relative to its best entry, plus the
+    matcher's probability, each weighted."""
+    fused = dense.copy()
+    lex_max = float(lexical.max()) if lexical.size else 0.0
+    # A leg with no signal (e.g. English against Chinese text) gets no vote at all.
+    if config.lexical_weight and lex_max > 0:
+        fused += config.lexical_weight * (lexical / lex_max)
+    if matcher is not None and config.matcher_weight:
+        fused += config.matcher_weight * matcher[: len(dense)]
+    return fused
+
+
+@dataclass
+class Hit:
+    passage: Passage
+    entry_index: int
+    score: float
+    # (start, end) of the sentence that answers best, when the passage has several
+    highlight: tuple[int, int] | None = None
+
+
+class PassageRanker:
+    """Passage score: its entry's fused score, nudged by how well the passage answers: the
+    passage as a whole, or its best sentence ("支持Visa卡吗" names Visa in one sentence of the
+    second payment paragraph). A context passage comes after its siblings."""
+
+    def __init__(
+        self, index: IndexData, passage_entry: np.ndarray, entry_passages: list[list[int]]
+    ) -> None:
+        self.index = index
+        self.passage_entry = passage_entry
+        self.entry_passages = entry_passages
+        self._context = np.asarray(
+            [
+                p.context and len(entry_passages[e]) > 1
+                for p, e in zip(index.passages, passage_entry.tolist(), strict=True)
+            ],
+            dtype=bool,
+        )
+        # A sentence that asks ("那么,如何联系客服呢?") frames the answer; it never is one.
+        spans = [] if index.sentence_spans is None else index.sentence_spans.tolist()
+        owners = [] if index.sentence_passage is None else index.sentence_passage.tolist()
+        self._asks = np.asarray(
+            [
+                index.passages[p].text[a:b].rstrip()[-1:] in _QUESTION_MARKS
+                for p, (a, b) in zip(owners, spans, strict=True)
+            ],
+            dtype=bool,
+        )
+
+    def rank(
+        self,
+        query_vec: np.ndarray,
+        fused: np.ndarray,
+        order: np.ndarray,
+        passage_sims: np.ndarray,
+        top_k: int,
+        config: RetrievalConfig,
+    ) -> list[Hit]:
+        answers, highlights = self._answering(query_vec, order[:top_k], passage_sims)
+        best_in_entry = np.full(len(fused), -1.0, dtype=np.float32)
+        np.maximum.at(best_in_entry, self.passage_entry, answers)
+        p_score = fused[self.passage_entry] - config.within_entry_weight * (
+            best_in_entry[self.passage_entry] - answers
+        )
+        p_order = np.argsort(-p_score, kind="stable")[:top_k]
+        return [
+            Hit(
+                self.index.passages[i],
+                int(self.passage_entry[i]),
+                float(p_score[i]),
+                highlights.get(int(i)),
+            )
+            for i in p_order
+        ]
+
+    def _answering(
+        self, query_vec: np.ndarray, entries: np.ndarray, p_sim: np.ndarray
+    ) -> tuple[np.ndarray, dict[int, tuple[int, int]]]:
+        """How well each passage answers (the best of its own and its best sentence's
+        similarity; a context passage -1), and the best sentence's span, for the passages
+        of ``entries``."""
+        idx = self.index
+        answers = p_sim.astype(np.float32).copy()
+        highlights: dict[int, tuple[int, int]] = {}
+        if idx.sentence_vectors is not None and len(idx.sentence_vectors):
+            wanted = [p for e in entries.tolist() for p in self.entry_passages[e]]
+            rows = np.flatnonzero(np.isin(idx.sentence_passage, wanted))
+            if rows.size:
+                sims = idx.sentence_vectors[rows] @ query_vec
+                owners = idx.sentence_passage[rows]
+                sims = np.where(self._asks[rows], -1.0, sims)
+                for p in np.unique(owners).tolist():
+                    mine = owners == p
+                    best = int(np.argmax(np.where(mine, sims, -2.0)))
+                    answers[p] = max(float(answers[p]), float(sims[best]))
+                    if mine.sum() > 1:
+                        start, end = idx.sentence_spans[rows[best]].tolist()
+                        highlights[p] = (start, end)
+        answers[self._context] = -1.0
+        return answers, highlights
