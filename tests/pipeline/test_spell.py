@@ -78,5 +78,5 @@ def test_service_corrects_typos_against_its_own_corpus(service: QAService) -> No
     # Off, the same question is matched on its raw sound-alike text only.
     raw = QAService(service.settings, embedder=service.embedder, correct_spelling=False)
     raw.load()
-    assert raw._live.speller is None and service._live.speller is not None
-    assert len(service._live.speller) > 100
+    assert raw.speller is None and service.speller is not None
+    assert len(service.speller) > 100

@@ -13,43 +13,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
 import logging
 import signal
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 
 from ...index import IndexError_
 from ...replica import Replica
 from ...storage import ReplicaStatus, StorageError
-from ..deps import SettingsDep
+from ..deps import require_admin
 from ..errors import error_response
 from ..responses import JSONResponse
 from ..schemas import ErrorResponse
 
 log = logging.getLogger("qa_service.admin")
-_bearer = HTTPBearer(auto_error=False, description="QA_ADMIN_TOKEN")
-
-
-def require_admin(
-    settings: SettingsDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> None:
-    """403 when no admin token is configured, 401 unless the bearer token matches it."""
-    expected = settings.admin_token
-    if not expected:
-        raise HTTPException(403, "admin endpoints are disabled: QA_ADMIN_TOKEN is not set")
-    given = credentials.credentials if credentials else ""
-    # compare_digest: the time taken does not reveal how much of the token matched.
-    if not hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8")):
-        raise HTTPException(
-            401, "missing or invalid admin token", headers={"WWW-Authenticate": "Bearer"}
-        )
 
 
 @contextlib.asynccontextmanager

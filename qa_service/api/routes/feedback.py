@@ -8,17 +8,14 @@ the agent token when ``QA_AGENT_TOKEN`` is set (401 otherwise).
 
 from __future__ import annotations
 
-import hmac
-import ipaddress
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
-from ...config import Settings
-from ...storage import REVIEW_BELOW, Storage
-from ..deps import SettingsDep
+from ...storage import REVIEW_BELOW
+from ..deps import SettingsDep, StorageDep, agent_locked, agent_token_ok, check_agent, require_agent
 from ..responses import JSONResponse
 from ..schemas import ErrorResponse
 
@@ -28,56 +25,8 @@ QUERY_ID = r"^q_[0-9A-HJKMNP-TV-Z]{26}$"
 PASSAGE_ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}(#[0-9]{1,6})?$"
 
 
-def get_storage(request: Request) -> Storage:
-    return request.app.state.storage
-
-
-StorageDep = Annotated[Storage, Depends(get_storage)]
-
-
 def _error(status: int, message: str, **headers: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status, headers=headers or None)
-
-
-def is_loopback(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return host == "localhost"
-
-
-def agent_locked(settings: Settings) -> bool:
-    """No token, but listening beyond loopback: the console and the queue stay shut, since
-    they show customers' questions to whoever reaches the port."""
-    return not settings.agent_token and not is_loopback(settings.host)
-
-
-def agent_token_ok(request: Request, settings: Settings) -> bool:
-    """True when the request carries the agent token (Bearer or X-Agent-Token), or when
-    none is configured and the server listens on loopback only."""
-    expected = settings.agent_token
-    if not expected:
-        return not agent_locked(settings)
-    given = request.headers.get("x-agent-token", "")
-    auth = request.headers.get("authorization", "")
-    if auth[:7].lower() == "bearer ":
-        given = auth[7:].strip()
-    # Constant time, so the token cannot be guessed byte by byte from response timings.
-    return hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
-
-
-def _unauthorised(settings: Settings) -> JSONResponse:
-    if agent_locked(settings):
-        return _error(
-            403,
-            f"the agent console is off: the server listens on {settings.host} without an agent "
-            "token; set QA_AGENT_TOKEN (or bind to 127.0.0.1)",
-        )
-    return _error(
-        401,
-        "agent token required: send it as 'Authorization: Bearer <token>'",
-        **{"WWW-Authenticate": 'Bearer realm="agent"'},
-    )
 
 
 class FeedbackIn(BaseModel):
@@ -123,8 +72,8 @@ class FeedbackOut(BaseModel):
 async def post_feedback(
     body: FeedbackIn, request: Request, storage: StorageDep, settings: SettingsDep
 ) -> JSONResponse:
-    if body.source == "agent" and not agent_token_ok(request, settings):
-        return _unauthorised(settings)
+    if body.source == "agent":
+        check_agent(request, settings)
     # With query logging switched off there is nothing to check the id against.
     if settings.log_queries:
         known = await run_in_threadpool(storage.get_query, body.query_id)
@@ -144,19 +93,16 @@ async def post_feedback(
 
 @router.get(
     "/feedback",
-    responses={401: {"model": ErrorResponse}},
+    dependencies=[Depends(require_agent)],
+    responses={401: {"model": ErrorResponse}, 403: {"model": ErrorResponse}},
     summary="Recent feedback, newest first (agent token)",
 )
 async def list_feedback(
-    request: Request,
     storage: StorageDep,
-    settings: SettingsDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     source: Literal["customer", "agent"] | None = None,
     query_id: Annotated[str | None, Query(pattern=QUERY_ID)] = None,
 ) -> JSONResponse:
-    if not agent_token_ok(request, settings):
-        return _unauthorised(settings)
     items = await run_in_threadpool(
         storage.list_feedback, limit=limit, source=source, query_id=query_id
     )
@@ -165,19 +111,16 @@ async def list_feedback(
 
 @router.get(
     "/review",
-    responses={401: {"model": ErrorResponse}},
+    dependencies=[Depends(require_agent)],
+    responses={401: {"model": ErrorResponse}, 403: {"model": ErrorResponse}},
     summary="Recent escalated or low-confidence customer questions, PII-masked (agent token)",
 )
 async def review(
-    request: Request,
     storage: StorageDep,
-    settings: SettingsDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     below: Annotated[float, Query(ge=0.0, le=1.0, description="low-confidence cut")] = REVIEW_BELOW,
     include_reviewed: bool = False,
 ) -> JSONResponse:
-    if not agent_token_ok(request, settings):
-        return _unauthorised(settings)
     items = await run_in_threadpool(
         storage.review_queue, limit=limit, below=below, include_reviewed=include_reviewed
     )

@@ -7,14 +7,14 @@ confidence, so the person never asks the customer to repeat."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Depends, Path
 from fastapi.concurrency import run_in_threadpool
 
 from ...storage import QueryRecord
-from ..deps import SettingsDep
+from ..deps import StorageDep, require_agent
 from ..responses import JSONResponse
 from ..schemas import ErrorResponse
-from .feedback import QUERY_ID, StorageDep, _error, _unauthorised, agent_token_ok
+from .feedback import QUERY_ID, _error
 
 router = APIRouter(prefix="/v1", tags=["handoffs"])
 SUMMARY_CHARS = 120
@@ -56,17 +56,18 @@ def handoff_record(turn: QueryRecord, transcript: list[QueryRecord]) -> dict:
 
 @router.get(
     "/handoffs/{handoff_id}",
-    responses={401: {"model": ErrorResponse}, 404: {"model": ErrorResponse}},
+    dependencies=[Depends(require_agent)],
+    responses={
+        401: {"model": ErrorResponse},
+        403: {"model": ErrorResponse},
+        404: {"model": ErrorResponse},
+    },
     summary="An escalation with its masked conversation, for the agent who takes it (agent token)",
 )
 async def get_handoff(
-    request: Request,
     storage: StorageDep,
-    settings: SettingsDep,
     handoff_id: str = Path(pattern=QUERY_ID),
 ) -> JSONResponse:
-    if not agent_token_ok(request, settings):
-        return _unauthorised(settings)
     turn = await run_in_threadpool(storage.get_query, handoff_id)
     if turn is None or not turn.escalate:
         return _error(404, f"no handoff {handoff_id}")

@@ -1,0 +1,134 @@
+"""Each retrieval stage alone, on a tiny synthetic corpus embedded by the deterministic
+hashing embedder: no model to load, the same vectors everywhere, milliseconds a test."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qa_service.config import Settings
+from qa_service.embedders import load_embedder
+from qa_service.embedders.hashing import HashingEmbedder
+from qa_service.index import IndexData, load_index
+from qa_service.indexing import build_index
+from qa_service.pipeline.config import RetrievalConfig
+from qa_service.pipeline.decide import Calibration, Decider
+from qa_service.pipeline.dense import dense_scores
+from qa_service.pipeline.fuse import fuse
+from qa_service.pipeline.normalise import normalise
+from qa_service.pipeline.retrieve import Retriever
+from qa_service.pipeline.signals import Signals
+from qa_service.service import QAService
+
+ENTRIES = [
+    {
+        "id": "refund",
+        "question": "怎么申请退款?",
+        "answer": "在订单页点击申请退款。退款会在三到五个工作日内到账。",
+        "alt_questions": ["退款怎么弄", "钱能退回来吗"],
+    },
+    {
+        "id": "password",
+        "question": "忘记密码怎么办?",
+        "answer": "在登录页点击忘记密码,按邮件里的链接重置。",
+        "alt_questions": ["密码忘了"],
+    },
+    {"id": "shipping", "question": "多久发货?", "answer": "下单后四十八小时内发货。"},
+]
+EMBEDDER = HashingEmbedder()
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, IndexData]:
+    root = tmp_path_factory.mktemp("tiny")
+    corpus = root / "corpus"
+    corpus.mkdir()
+    lines = "\n".join(json.dumps(e, ensure_ascii=False) for e in ENTRIES)
+    (corpus / "faq.jsonl").write_text(lines + "\n", "utf-8")
+    (corpus / "not_covered.escalate.txt").write_text("怎么开发票\n", "utf-8")
+    build_index(corpus, root / "index", EMBEDDER, fit=False)
+    return root / "index", load_index(root / "index", expected_embedder=EMBEDDER.spec)
+
+
+def _vec(text: str) -> np.ndarray:
+    return EMBEDDER.encode_queries([normalise(text)])[0]
+
+
+def _entry(index: IndexData, i: int) -> str:
+    return index.entries[i]["id"]
+
+
+def test_the_hashing_embedder_is_deterministic_and_chosen_by_spec() -> None:
+    a = load_embedder("hashing").encode_queries(["忘记密码", "忘记密码", "发货"])
+    assert a.shape == (3, 256) and np.allclose(a[0], a[1])
+    assert np.isclose(np.linalg.norm(a[2]), 1.0) and a[0] @ a[2] < a[0] @ a[1]
+    assert load_embedder("hashing:64").dim == 64
+
+
+def test_dense_scores_one_per_entry_and_per_passage(tiny) -> None:
+    _, index = tiny
+    retriever = Retriever(index)
+    dense = dense_scores(index, _vec("密码忘了怎么办"), retriever.passage_entry, RetrievalConfig())
+    assert dense.entries.shape == (3,) and dense.passages.shape == (len(index.passages),)
+    assert _entry(index, int(np.argmax(dense.entries))) == "password"
+    no_questions = dense_scores(
+        index,
+        _vec("密码忘了怎么办"),
+        retriever.passage_entry,
+        RetrievalConfig(use_questions=False),
+    )
+    # Passages alone: each entry scores its best passage, discounted.
+    best_passage = np.zeros(3, dtype=np.float32)
+    np.maximum.at(best_passage, retriever.passage_entry, dense.passages)
+    assert np.allclose(no_questions.entries, 0.9 * best_passage)
+    assert (no_questions.entries <= dense.entries + 1e-6).all()
+
+
+def test_fuse_adds_each_leg_by_its_weight() -> None:
+    dense = np.asarray([0.5, 0.4, 0.1], dtype=np.float32)
+    lexical = np.asarray([0.0, 2.0, 1.0])
+    cfg = RetrievalConfig(lexical_weight=0.2, matcher_weight=0.5)
+    fused = fuse(dense, lexical, np.asarray([0.1, 0.8, 0.1, 0.0]), cfg)
+    assert np.allclose(fused, dense + 0.2 * lexical / 2.0 + 0.5 * np.asarray([0.1, 0.8, 0.1]))
+    # A leg with no signal at all (BM25 on an English question) gets no vote.
+    assert np.allclose(fuse(dense, np.zeros(3), None, cfg), dense)
+
+
+def test_retrieval_ranks_passages_and_marks_the_answering_sentence(tiny) -> None:
+    _, index = tiny
+    r = Retriever(index).search(normalise("退款多久到账"), _vec("退款多久到账"), top_k=2)
+    top = r.hits[0]
+    assert top.passage.faq_id == "refund"
+    start, end = top.highlight
+    assert "到账" in top.passage.text[start:end]
+
+
+def test_signals_measured_for_the_best_entry(tiny) -> None:
+    _, index = tiny
+    s = Retriever(index).search(normalise("多久发货"), _vec("多久发货"), top_k=1).signals
+    assert isinstance(s, Signals)
+    assert s.top is not None and s.margin >= 0 and s.lex_agree == 1.0
+    assert s.sparse == 1.0  # the best entry has a title only
+    assert s.reject_gap is not None and s.reject_gap < 0  # not the "not covered" line
+    near_reject = Retriever(index).search(normalise("怎么开发票"), _vec("怎么开发票"), 1).signals
+    assert near_reject.reject_gap > 0
+
+
+def test_the_default_calibration_decides() -> None:
+    decider = Decider(Calibration())
+    assert decider.decide(Signals(top=1.0, margin=0.5)).escalate is False
+    assert decider.decide(Signals(top=0.1, margin=0.0)).reason == "low_confidence"
+    assert decider.decide(Signals(top=1.0, margin=0.5, reject_gap=0.2)).escalate is True
+
+
+def test_the_whole_service_runs_on_the_seam(tiny, tmp_path: Path) -> None:
+    index_dir, _ = tiny
+    settings = Settings(index_dir=index_dir, data_dir=tmp_path, embedder=EMBEDDER.spec)
+    service = QAService(settings, embedder=EMBEDDER)
+    service.load()
+    answer = service.ask("忘记密码怎么办?")
+    assert answer.passages[0]["faq_id"] == "password"
+    assert service.ask("怎么开发票").escalate
