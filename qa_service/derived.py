@@ -31,7 +31,7 @@ from .corpus import Corpus, FaqEntry, sentences
 from .fitting import Observed
 from .index import IndexData, VectorCache, assemble_index, corpus_vector_texts
 from .off_topic import off_topic_messages
-from .pipeline.config import RetrievalConfig
+from .pipeline.config import PipelineConfig
 from .pipeline.decide import Calibration, Decider
 from .pipeline.normalise import has_content, normalise
 from .pipeline.retrieve import Retriever
@@ -189,9 +189,8 @@ def observe_derived(
     corpus: Corpus,
     cache: VectorCache,
     *,
-    config: RetrievalConfig | None = None,
+    config: PipelineConfig | None = None,
     base: Calibration | None = None,
-    reject_weight: float | None = None,
     folds: int = FOLDS,
     seed: int = 0,
     progress: Callable[[int, int], None] | None = None,
@@ -207,7 +206,7 @@ def observe_derived(
     owners: list[str] = []
     todo = list(variants(corpus, folds, seed))
     matchers: dict = {}
-    kw = {} if reject_weight is None else {"reject_weight": reject_weight}
+    kw = {} if config is None else {"config": config}
     for i, (variant, asked) in enumerate(todo):
         if not variant.entries:
             continue
@@ -230,7 +229,7 @@ def observe_derived(
 
 def ask_derived(
     data: IndexData,
-    config: RetrievalConfig | None,
+    config: PipelineConfig | None,
     cache: VectorCache,
     asked: Sequence[DerivedQuestion],
 ):

@@ -36,21 +36,21 @@ from .corpus import Corpus, FaqEntry, Passage, sentence_spans
 from .embedders import Embedder
 from .off_topic import off_topic_messages
 from .pipeline.acts import ActModel, example_texts, fit_acts, model_from_table
+from .pipeline.config import DEFAULTS, PipelineConfig
 from .pipeline.decide import Calibration
 from .pipeline.lexical import LexicalIndex, document_terms
-from .pipeline.matcher import DEFAULT_REJECT_WEIGHT, Matcher
+from .pipeline.matcher import Matcher
 from .pipeline.normalise import normalise
 
 FORMAT_VERSION = 10  # bump whenever what a build writes or means changes
 KIND_PASSAGE, KIND_TITLE, KIND_ALT = 0, 1, 2
 KEEP_BUILDS = 3
 # Chosen with `qa-service bench` (docs/performance.md): 512-d vectors, 138 real questions,
-# single queries on 1 thread of a shared 2-core machine. Flat is exact but linear: p50 10.8 ms
-# at 100k vectors, 82 ms at 1M, so it stops at 20k (about 2 ms, near one encode). Above, IVF
-# with about sqrt(n) lists: at 1M, nlist=1024 and nprobe=16 gave recall@10 0.970 against
-# exact search at p50 1.8 ms, built in 25 s. HNSW (M=32, efConstruction=80) reached only 0.85
-# (efSearch=128) or 0.91 (256) there and took 442 s to build.
-FLAT_MAX_VECTORS = 20_000
+# single queries on 1 thread of a shared 2-core machine. Flat up to
+# PipelineConfig.flat_max_vectors; above, IVF with about sqrt(n) lists: at 1M, nlist=1024 and
+# nprobe=16 gave recall@10 0.970 against exact search at p50 1.8 ms, built in 25 s. HNSW
+# (M=32, efConstruction=80) reached only 0.85 (efSearch=128) or 0.91 (256) there and took
+# 442 s to build.
 IVF_NPROBE = 16
 HNSW_M, HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH = 32, 80, 128  # older builds may be HNSW
 
@@ -117,8 +117,8 @@ def entry_document(e: FaqEntry) -> str:
     return "\n".join([e.question, *e.alt_questions, *e.paragraphs])
 
 
-def dense_index_type(n_vectors: int) -> str:
-    return "flat" if n_vectors <= FLAT_MAX_VECTORS else "ivf"
+def dense_index_type(n_vectors: int, flat_max: int = DEFAULTS.flat_max_vectors) -> str:
+    return "flat" if n_vectors <= flat_max else "ivf"
 
 
 def ivf_lists(n: int) -> int:
@@ -126,9 +126,11 @@ def ivf_lists(n: int) -> int:
     return max(1, min(n // 39, 2 ** round(math.log2(math.sqrt(max(n, 1))))))
 
 
-def make_dense_index(vectors: np.ndarray, kind: str | None = None) -> faiss.Index:
+def make_dense_index(
+    vectors: np.ndarray, kind: str | None = None, flat_max: int = DEFAULTS.flat_max_vectors
+) -> faiss.Index:
     n, dim = vectors.shape
-    if (kind or dense_index_type(n)) == "flat":
+    if (kind or dense_index_type(n, flat_max)) == "flat":
         index: faiss.Index = faiss.IndexFlatIP(dim)
     else:
         index = faiss.IndexIVFFlat(
@@ -305,7 +307,7 @@ def assemble_index(
     corpus: Corpus,
     vectors: VectorCache,
     *,
-    reject_weight: float = DEFAULT_REJECT_WEIGHT,
+    config: PipelineConfig = DEFAULTS,
     path: Path | None = None,
     background: np.ndarray | None = None,
     matchers: dict | None = None,
@@ -327,13 +329,19 @@ def assemble_index(
     key = (
         tuple((e.question, e.alt_questions) for e in corpus.entries),
         tuple(n.text for n in corpus.negatives),
-        reject_weight,
+        config.matcher_c,
+        config.matcher_reject_weight,
     )
     if matchers is not None and key in matchers:
         matcher = matchers[key]
     else:
         matcher = train_matcher(
-            x, np.asarray(item_kind), np.asarray(item_entry), negatives, reject_weight
+            x,
+            np.asarray(item_kind),
+            np.asarray(item_entry),
+            negatives,
+            reject_weight=config.matcher_reject_weight,
+            c=config.matcher_c,
         )
         if matchers is not None:
             matchers[key] = matcher
@@ -368,8 +376,9 @@ def assemble_index(
         "vector_count": len(texts),
         "negative_count": len(corpus.negatives),
         "matcher": matcher is not None,
-        "index_type": dense_index_type(len(texts)),
+        "index_type": dense_index_type(len(texts), config.flat_max_vectors),
         "corpus_sha256": corpus.sha256,
+        "pipeline": config.to_dict(),  # the settings it was built with, and is served with
     }
     s_vectors = vectors.get(s_texts)
     acts = None
@@ -391,7 +400,7 @@ def assemble_index(
         item_entry=np.asarray(item_entry, dtype=np.int32),
         item_kind=np.asarray(item_kind, dtype=np.int8),
         item_passage=np.asarray(item_passage, dtype=np.int32),
-        dense=make_dense_index(x),
+        dense=make_dense_index(x, flat_max=config.flat_max_vectors),
         lexical=LexicalIndex.from_terms(terms),
         matcher=matcher,
         negatives=negatives,
@@ -618,7 +627,8 @@ def train_matcher(
     kinds: np.ndarray,
     entries: np.ndarray,
     negatives: np.ndarray,
-    reject_weight: float = DEFAULT_REJECT_WEIGHT,
+    reject_weight: float = DEFAULTS.matcher_reject_weight,
+    c: float = DEFAULTS.matcher_c,
 ) -> Matcher | None:
     """Fit the learned matcher on titles and alt questions (+ negatives as a reject class).
 
@@ -632,4 +642,4 @@ def train_matcher(
         return None
     x = np.vstack([vectors[is_q], negatives]) if len(negatives) else vectors[is_q]
     y = np.concatenate([entries[is_q], np.full(len(negatives), n_entries)])
-    return Matcher.fit(x, y, n_entries, reject_weight=reject_weight)
+    return Matcher.fit(x, y, n_entries, c=c, reject_weight=reject_weight)

@@ -26,7 +26,7 @@ from .index import (
     fresh_build,
     write_build,
 )
-from .pipeline.matcher import DEFAULT_REJECT_WEIGHT
+from .pipeline.config import DEFAULTS, PipelineConfig
 from .stale import StaleLine, find_stale, without
 
 
@@ -44,7 +44,7 @@ def build_index(
     progress: Callable[[int, int], None] | None = None,
     corpus: Corpus | None = None,
     batch_size: int = 64,
-    reject_weight: float = DEFAULT_REJECT_WEIGHT,
+    config: PipelineConfig = DEFAULTS,
     fit: bool = True,
     questions: Sequence[Labelled] = (),
     questions_name: str | None = None,
@@ -61,7 +61,11 @@ def build_index(
     # The fit is part of the build: other labelled questions, or none, make it stale too.
     labels_key = _labels_key(questions) if fit else None
     live = None if force else fresh_build(index_dir, corpus, embedder.spec)
-    if live is not None and live.manifest.get("labels_sha256") == labels_key:
+    # Built with other settings (the matcher's, the Flat/IVF cut), it is stale too.
+    same_config = (
+        PipelineConfig.from_dict(live.manifest.get("pipeline")) == config if live else False
+    )
+    if live is not None and same_config and live.manifest.get("labels_sha256") == labels_key:
         return Build(live.manifest, live.path, True)
     started = time.perf_counter()
     cache = VectorCache(embedder)
@@ -70,7 +74,7 @@ def build_index(
     if stale and strict:
         raise CorpusError([str(s) for s in stale])
     corpus = without(corpus, stale)
-    data = assemble_index(corpus, cache, reject_weight=reject_weight)
+    data = assemble_index(corpus, cache, config=config)
     calibration, quality = None, None
     stale_labels: list[StaleLine] = []
     if fit:

@@ -21,7 +21,7 @@ from .config import Settings
 from .embedders import Embedder, load_embedder
 from .index import IndexData, IndexError_, corpus_texts, load_index
 from .pipeline.acts import CONTEXT, SMALL_TALK, Act, ActModel
-from .pipeline.config import RetrievalConfig
+from .pipeline.config import PipelineConfig
 from .pipeline.context import Conversations, MemoryConversations, Turn, failing
 from .pipeline.decide import Calibration, Decider, Decision
 from .pipeline.normalise import clean, detect_language, has_content, normalise
@@ -177,7 +177,7 @@ class QAService:
         *,
         embedder: Embedder | None = None,
         calibration: Calibration | None = None,
-        retrieval: RetrievalConfig | None = None,
+        retrieval: PipelineConfig | None = None,
         query_log: QueryLog | None = None,
         normalise_queries: bool = True,
         correct_spelling: bool = True,
@@ -198,7 +198,8 @@ class QAService:
             else None
         )
         self._packaged_calibration = Calibration.load()
-        self.retrieval_config = retrieval or RetrievalConfig()
+        # Fixed settings (the ablation's variants); otherwise each build's own (its manifest).
+        self._fixed_config = retrieval
         self.query_log = query_log
         # Where earlier turns are read from; the API points it at the query log.
         self.conversations: Conversations = MemoryConversations()
@@ -240,7 +241,7 @@ class QAService:
         decider = Decider(self._calibration_for(index))
         live = _Live(
             index,
-            Retriever(index, self.retrieval_config),
+            Retriever(index, self._config_for(index)),
             speller,
             decider,
             related_entries(index),
@@ -265,6 +266,9 @@ class QAService:
         live.decider.decide(result.signals, True)
         if live.index.acts is not None:
             live.index.acts.classify(vec)
+
+    def _config_for(self, index: IndexData) -> PipelineConfig:
+        return self._fixed_config or PipelineConfig.from_dict(index.manifest.get("pipeline"))
 
     def _calibration_for(self, index: IndexData) -> Calibration:
         cal = copy.deepcopy(
@@ -307,6 +311,12 @@ class QAService:
         """The index being served, or None."""
         live = self._live
         return live.index if live else None
+
+    @property
+    def pipeline_config(self) -> PipelineConfig:
+        """The settings the live index is served with: its build's, unless fixed."""
+        live = self._live
+        return live.retriever.config if live else (self._fixed_config or PipelineConfig())
 
     @property
     def speller(self) -> Speller | None:

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import faiss
 import numpy as np
-import pytest
 
 from qa_service import index as qa_index
 from qa_service.config import Settings
 from qa_service.embedders import Embedder
 from qa_service.index import dense_index_type, ivf_lists, load_index, make_dense_index
 from qa_service.indexing import build_index
+from qa_service.pipeline.config import PipelineConfig
 from qa_service.service import QAService
 
 from .conftest import CORPUS
@@ -24,8 +24,9 @@ def _unit(n: int, dim: int, seed: int = 0) -> np.ndarray:
 
 
 def test_small_is_flat_and_large_is_ivf() -> None:
-    limit = qa_index.FLAT_MAX_VECTORS
+    limit = PipelineConfig().flat_max_vectors
     assert dense_index_type(limit) == "flat" and dense_index_type(limit + 1) == "ivf"
+    assert dense_index_type(51, flat_max=50) == "ivf"
     assert ivf_lists(1_000_000) == 1024 and ivf_lists(100_000) == 256
     assert ivf_lists(200) == 5  # few points: lists shrink so each still has ~39 to train on
     x = _unit(3000, 32)
@@ -39,13 +40,15 @@ def test_small_is_flat_and_large_is_ivf() -> None:
     np.testing.assert_array_equal(ids[:, 0], np.arange(50))
 
 
-def test_an_ivf_build_is_mapped_and_answers(
-    tmp_path: Path, embedder: Embedder, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # Lower the limit so the shipped corpus (a few hundred vectors) is built as IVF.
-    monkeypatch.setattr(qa_index, "FLAT_MAX_VECTORS", 50)
-    result = build_index(CORPUS, tmp_path / "idx", embedder)
-    assert result.manifest["index_type"] == "ivf"
+def test_an_ivf_build_is_mapped_and_answers(tmp_path: Path, embedder: Embedder) -> None:
+    # Lower the limit so the shipped corpus (a few hundred vectors) is built as IVF; the
+    # build records the settings it was made with, and a rebuild with others is not skipped.
+    config = PipelineConfig(flat_max_vectors=50)
+    flat = build_index(CORPUS, tmp_path / "idx", embedder, fit=False)
+    assert flat.manifest["index_type"] == "flat"
+    result = build_index(CORPUS, tmp_path / "idx", embedder, config=config, fit=False)
+    assert not result.skipped and result.manifest["index_type"] == "ivf"
+    assert result.manifest["pipeline"]["flat_max_vectors"] == 50
     data = load_index(tmp_path / "idx")
     assert isinstance(data.dense, faiss.IndexIVFFlat)
     assert data.dense.nprobe == qa_index.IVF_NPROBE

@@ -20,7 +20,7 @@ import numpy as np
 
 from .. import index as qa_index
 from ..embedders import Embedder
-from ..pipeline.config import DENSE_CANDIDATES
+from ..pipeline.config import DEFAULTS
 from .stats import load_average, process_memory, self_peak_rss_mb, summarize
 from .synthetic import VectorModel
 
@@ -79,7 +79,7 @@ def _bench_flat(x: np.ndarray, q: np.ndarray, plan: ScalePlan, path: Path) -> tu
         "recall_at_k": 1.0,
         "search_1thread": _latency(flat, q, plan.k, 1),
         "search_all_threads": _latency(flat, q, plan.k, _MAX_THREADS),
-        "search_service_k": _latency(flat, q, min(len(x), DENSE_CANDIDATES), 1),
+        "search_service_k": _latency(flat, q, min(len(x), DEFAULTS.dense_candidates), 1),
     }
     (path / "flat.faiss").unlink()
     return flat, truth, row
@@ -109,7 +109,7 @@ def _bench_hnsw(x, q, truth, plan: ScalePlan, path: Path, progress: Progress) ->
                 "recall_at_k": _recall(hnsw, q, truth, plan.k),
                 "search_1thread": _latency(hnsw, q, plan.k, 1),
                 "search_all_threads": _latency(hnsw, q, plan.k, _MAX_THREADS),
-                "search_service_k": _latency(hnsw, q, min(len(x), DENSE_CANDIDATES), 1),
+                "search_service_k": _latency(hnsw, q, min(len(x), DEFAULTS.dense_candidates), 1),
             }
         )
     (path / "hnsw.faiss").unlink()
@@ -135,7 +135,7 @@ def _bench_ivf(x, q, truth, plan: ScalePlan, path: Path) -> tuple:
                 "recall_at_k": _recall(ivf, q, truth, plan.k),
                 "search_1thread": _latency(ivf, q, plan.k, 1),
                 "search_all_threads": _latency(ivf, q, plan.k, _MAX_THREADS),
-                "search_service_k": _latency(ivf, q, min(len(x), DENSE_CANDIDATES), 1),
+                "search_service_k": _latency(ivf, q, min(len(x), DEFAULTS.dense_candidates), 1),
             }
         )
     ivf.nprobe = qa_index.IVF_NPROBE
@@ -144,7 +144,7 @@ def _bench_ivf(x, q, truth, plan: ScalePlan, path: Path) -> tuple:
 
 def _end_to_end(embedder: Embedder, texts: Sequence[str], index: faiss.Index) -> dict:
     """The real encoder on each question, then the search at the service's depth."""
-    k = min(index.ntotal, DENSE_CANDIDATES)
+    k = min(index.ntotal, DEFAULTS.dense_candidates)
     faiss.omp_set_num_threads(1)
     try:
         durations = []
@@ -272,7 +272,7 @@ def _summary(model: VectorModel, sizes: list[dict], mmap: dict | None) -> dict:
         "sizes": sizes,
         "mmap": mmap,
         "index_constants": {
-            "FLAT_MAX_VECTORS": qa_index.FLAT_MAX_VECTORS,
+            "FLAT_MAX_VECTORS": DEFAULTS.flat_max_vectors,
             "IVF_NPROBE": qa_index.IVF_NPROBE,
             "HNSW_M": qa_index.HNSW_M,
             "HNSW_EF_CONSTRUCTION": qa_index.HNSW_EF_CONSTRUCTION,

@@ -18,8 +18,7 @@ from ..config import Settings
 from ..embedders import EmbedderUnavailable, load_embedder
 from ..indexing import build_index
 from ..labelled import LabelledQuestion
-from ..pipeline.config import RetrievalConfig
-from ..pipeline.matcher import DEFAULT_REJECT_WEIGHT
+from ..pipeline.config import DEFAULTS, PipelineConfig
 from ..service import QAService
 from .calibration import DEFAULT_FEATURES, DEFAULT_MAX_WRONG_RATE, calibrate
 from .evaluator import InProcessClient, evaluate
@@ -30,19 +29,19 @@ from .metrics import summary
 class Variant:
     name: str
     lever: str
-    retrieval: RetrievalConfig = field(default_factory=RetrievalConfig)
+    retrieval: PipelineConfig = field(default_factory=PipelineConfig)
     features: tuple[str, ...] = DEFAULT_FEATURES
     negatives: bool = True
     reject_wins: bool = True
     detail_rule: bool = True
-    reject_weight: float = DEFAULT_REJECT_WEIGHT  # the matcher's not-covered class
+    reject_weight: float = DEFAULTS.matcher_reject_weight  # the matcher's not-covered class
     normalise: bool = True
     spelling: bool = True
     embedder: str | None = None  # None: the configured default
 
 
 def default_variants() -> list[Variant]:
-    base = RetrievalConfig()
+    base = PipelineConfig()
     return [
         Variant("default", "all levers on"),
         Variant("- BM25 leg", "hybrid retrieval", dataclasses.replace(base, lexical_weight=0.0)),
@@ -121,7 +120,8 @@ def run_ablation(
                     src = Path(tmp) / f"corpus-{len(indexes)}"
                     shutil.copytree(corpus, src, ignore=shutil.ignore_patterns("*.escalate.txt"))
                 indexes[key] = Path(tmp) / f"index-{len(indexes)}"
-                build_index(src, indexes[key], emb, reject_weight=v.reject_weight, fit=False)
+                config = dataclasses.replace(DEFAULTS, matcher_reject_weight=v.reject_weight)
+                build_index(src, indexes[key], emb, config=config, fit=False)
             svc = QAService(
                 settings.model_copy(update={"embedder": spec, "index_dir": indexes[key]}),
                 embedder=emb,

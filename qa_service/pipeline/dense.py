@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..index import KIND_PASSAGE, IndexData
-from .config import DENSE_CANDIDATES, RetrievalConfig
+from .config import PipelineConfig
 
 
 @dataclass(frozen=True)
@@ -22,9 +22,9 @@ def dense_scores(
     index: IndexData,
     query_vec: np.ndarray,
     passage_entry: np.ndarray,
-    config: RetrievalConfig,
+    config: PipelineConfig,
 ) -> DenseScores:
-    k = min(index.dense.ntotal, DENSE_CANDIDATES)
+    k = min(index.dense.ntotal, config.dense_candidates)
     sims, ids = index.dense.search(query_vec.reshape(1, -1), k)
     sims, ids = sims[0], ids[0]
     valid = ids >= 0

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..corpus import Passage
 from ..index import IndexData
-from .config import RetrievalConfig
+from .config import PipelineConfig
 
 _QUESTION_MARKS = frozenset("?\uff1f")
 
@@ -18,7 +18,7 @@ def fuse(
     dense: np.ndarray,
     lexical: np.ndarray,
     matcher: np.ndarray | None,
-    config: RetrievalConfig,
+    config: PipelineConfig,
 ) -> np.ndarray:
     """One score per entry: the dense score, plus BM25 relative to its best entry, plus the
     matcher's probability, each weighted."""
@@ -77,7 +77,7 @@ class PassageRanker:
         order: np.ndarray,
         passage_sims: np.ndarray,
         top_k: int,
-        config: RetrievalConfig,
+        config: PipelineConfig,
     ) -> list[Hit]:
         answers, highlights = self._answering(query_vec, order[:top_k], passage_sims)
         best_in_entry = np.full(len(fused), -1.0, dtype=np.float32)

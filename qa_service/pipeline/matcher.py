@@ -13,13 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-# Inverse regularisation strength; measured on dev questions (docs/quality.md, ablations).
-DEFAULT_C = 10.0
-# Classes are weighted to count alike ("balanced"), so each of the many not-covered examples
-# weighs about a tenth of an entry example and near misses go to their entry. Half as much
-# again for the not-covered class: on the dev questions (5-fold CV) decision accuracy 0.972 ->
-# 0.973 and wrong answers 2.0% -> 1.4% (docs/quality.md, ablations).
-DEFAULT_REJECT_WEIGHT = 1.5
+from .config import DEFAULTS
 
 
 class Matcher:
@@ -38,8 +32,8 @@ class Matcher:
         vectors: np.ndarray,
         labels: np.ndarray,
         n_entries: int,
-        c: float = DEFAULT_C,
-        reject_weight: float = DEFAULT_REJECT_WEIGHT,
+        c: float = DEFAULTS.matcher_c,
+        reject_weight: float = DEFAULTS.matcher_reject_weight,
     ) -> Matcher:
         """``labels`` are entry indices; ``n_entries`` marks a question that must escalate."""
         from sklearn.linear_model import LogisticRegression

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..index import IndexData
 from . import details
-from .config import RetrievalConfig
+from .config import PipelineConfig
 from .dense import DenseScores
 from .lexical import query_terms
 from .normalise import normalise
@@ -21,7 +21,7 @@ class SignalMeter:
     is, and whether its best entry, however close, answers this question at all."""
 
     def __init__(
-        self, index: IndexData, config: RetrievalConfig, entry_passages: list[list[int]]
+        self, index: IndexData, config: PipelineConfig, entry_passages: list[list[int]]
     ) -> None:
         self.index = index
         self.config = config

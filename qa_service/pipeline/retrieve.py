@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..index import IndexData
-from .config import RetrievalConfig
+from .config import PipelineConfig
 from .dense import dense_scores
 from .fuse import Hit, PassageRanker, fuse
 from .measure import SignalMeter
@@ -29,9 +29,9 @@ class Retrieval:
 
 
 class Retriever:
-    def __init__(self, index: IndexData, config: RetrievalConfig | None = None):
+    def __init__(self, index: IndexData, config: PipelineConfig | None = None):
         self.index = index
-        self.config = config or RetrievalConfig()
+        self.config = config or PipelineConfig()
         pos = {e["id"]: i for i, e in enumerate(index.entries)}
         # Which entry each passage belongs to (passage order).
         self.passage_entry = np.asarray([pos[p.faq_id] for p in index.passages], dtype=np.int32)

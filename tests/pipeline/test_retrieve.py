@@ -1,12 +1,12 @@
 import dataclasses
 
-from qa_service.pipeline.config import RetrievalConfig
+from qa_service.pipeline.config import PipelineConfig
 from qa_service.pipeline.normalise import normalise
 from qa_service.pipeline.retrieve import Retriever
 
 
-def _search(service, question: str, cfg: RetrievalConfig | None = None):
-    retriever = Retriever(service.index, cfg or RetrievalConfig())
+def _search(service, question: str, cfg: PipelineConfig | None = None):
+    retriever = Retriever(service.index, cfg or PipelineConfig())
     norm = normalise(question)
     return retriever.search(norm, service.embedder.encode_queries([norm])[0], top_k=5)
 
@@ -26,7 +26,7 @@ def test_english_question_gets_no_lexical_vote(service) -> None:
 
 
 def test_each_leg_can_be_switched_off(service) -> None:
-    base = RetrievalConfig()
+    base = PipelineConfig()
     for cfg in (
         dataclasses.replace(base, lexical_weight=0.0),
         dataclasses.replace(base, use_passages=False),

@@ -14,7 +14,7 @@ from qa_service.embedders import load_embedder
 from qa_service.embedders.hashing import HashingEmbedder
 from qa_service.index import IndexData, load_index
 from qa_service.indexing import build_index
-from qa_service.pipeline.config import RetrievalConfig
+from qa_service.pipeline.config import PipelineConfig
 from qa_service.pipeline.decide import Calibration, Decider
 from qa_service.pipeline.dense import dense_scores
 from qa_service.pipeline.fuse import fuse
@@ -71,14 +71,14 @@ def test_the_hashing_embedder_is_deterministic_and_chosen_by_spec() -> None:
 def test_dense_scores_one_per_entry_and_per_passage(tiny) -> None:
     _, index = tiny
     retriever = Retriever(index)
-    dense = dense_scores(index, _vec("密码忘了怎么办"), retriever.passage_entry, RetrievalConfig())
+    dense = dense_scores(index, _vec("密码忘了怎么办"), retriever.passage_entry, PipelineConfig())
     assert dense.entries.shape == (3,) and dense.passages.shape == (len(index.passages),)
     assert _entry(index, int(np.argmax(dense.entries))) == "password"
     no_questions = dense_scores(
         index,
         _vec("密码忘了怎么办"),
         retriever.passage_entry,
-        RetrievalConfig(use_questions=False),
+        PipelineConfig(use_questions=False),
     )
     # Passages alone: each entry scores its best passage, discounted.
     best_passage = np.zeros(3, dtype=np.float32)
@@ -90,7 +90,7 @@ def test_dense_scores_one_per_entry_and_per_passage(tiny) -> None:
 def test_fuse_adds_each_leg_by_its_weight() -> None:
     dense = np.asarray([0.5, 0.4, 0.1], dtype=np.float32)
     lexical = np.asarray([0.0, 2.0, 1.0])
-    cfg = RetrievalConfig(lexical_weight=0.2, matcher_weight=0.5)
+    cfg = PipelineConfig(lexical_weight=0.2, matcher_weight=0.5)
     fused = fuse(dense, lexical, np.asarray([0.1, 0.8, 0.1, 0.0]), cfg)
     assert np.allclose(fused, dense + 0.2 * lexical / 2.0 + 0.5 * np.asarray([0.1, 0.8, 0.1]))
     # A leg with no signal at all (BM25 on an English question) gets no vote.
