@@ -77,3 +77,12 @@ def redis_server():
         pytest.skip(f"Redis tests skipped: {exc}")
     yield server
     server.stop()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that needs the real model (the ``embedder`` fixture, however indirectly) is
+    ``slow``: ``pytest -m "not slow"`` runs the unit tests alone, in seconds; ``make test``
+    runs everything."""
+    for item in items:
+        if "embedder" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from .conftest import CORPUS, ROOT
 
@@ -28,6 +29,7 @@ def _run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.slow
 def test_index_then_skip_then_ask(tmp_path: Path) -> None:
     idx = str(tmp_path / "idx")
     first = _run("index", "--corpus", str(CORPUS), "--index-dir", idx)
@@ -43,6 +45,7 @@ def test_index_then_skip_then_ask(tmp_path: Path) -> None:
     assert "忘记密码怎么办?" in plain.stdout and "password-reset#1" in plain.stdout
 
 
+@pytest.mark.slow
 def test_errors_are_one_line_not_tracebacks(tmp_path: Path) -> None:
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"id": "a", "question": "q"}\n', encoding="utf-8")

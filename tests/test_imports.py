@@ -12,7 +12,7 @@ import ast
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "qa_service"
-TOOLING = ("evaluation", "bench", "commands", "tuning", "cli")
+TOOLING = ("evaluation", "bench", "commands", "review", "tuning", "cli")
 
 
 def _module_name(path: Path) -> str:

@@ -132,6 +132,7 @@ def test_tune_rejects_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert not (tmp_path / "m").exists()
 
 
+@pytest.mark.slow
 def test_tune_without_the_st_extra_says_what_to_install(tmp_path: Path) -> None:
     corpus = write_corpus(tmp_path / "corpus")
     # A fresh interpreter in which sentence-transformers cannot be imported.

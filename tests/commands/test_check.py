@@ -3,11 +3,14 @@
 import json
 from pathlib import Path
 
+import pytest
+
 from qa_service.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.slow
 def test_check_passes_the_okpay_corpus(capsys) -> None:
     assert main(["check", "--corpus", str(ROOT / "corpus")]) == 0
     err = capsys.readouterr().err

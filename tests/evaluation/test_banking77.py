@@ -144,6 +144,7 @@ def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+@pytest.mark.slow
 def test_benchmark_end_to_end(tiny_run: Path, capsys: pytest.CaptureFixture) -> None:
     summary = json.loads((tiny_run / "benchmark.json").read_text("utf-8"))
     metrics = json.loads((tiny_run / "metrics.json").read_text("utf-8"))
@@ -167,6 +168,7 @@ def test_benchmark_end_to_end(tiny_run: Path, capsys: pytest.CaptureFixture) -> 
         assert (tiny_run / name).stat().st_size > 1000
 
 
+@pytest.mark.slow
 def test_benchmark_over_http_agrees(
     tiny_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
