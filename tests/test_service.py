@@ -5,7 +5,8 @@ import re
 import pytest
 
 from qa_service.config import Settings
-from qa_service.service import QAService, new_query_id
+from qa_service.pipeline.respond import new_query_id
+from qa_service.service import QAService
 
 
 def test_password_question_gets_the_reset_passage(service: QAService) -> None:

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from qa_service.config import Settings
-from qa_service.service import Answer, QAService
+from qa_service.pipeline.respond import Answer
+from qa_service.service import QAService
 from qa_service.storage import (
     DB_FILENAME,
     MIGRATIONS,

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from ..pipeline.context import KEEP_TURNS, Turn
 
 if TYPE_CHECKING:
-    from ..service import Answer
+    from ..pipeline.respond import Answer
 
 log = logging.getLogger(__name__)
 

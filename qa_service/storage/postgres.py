@@ -50,7 +50,7 @@ from .base import (
 )
 
 if TYPE_CHECKING:
-    from ..service import Answer
+    from ..pipeline.respond import Answer
 
 # An arbitrary constant: the advisory lock every replica takes to migrate.
 MIGRATION_LOCK = 7_305_001

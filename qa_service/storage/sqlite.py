@@ -51,7 +51,7 @@ from .base import (
 )
 
 if TYPE_CHECKING:
-    from ..service import Answer
+    from ..pipeline.respond import Answer
 
 
 class SQLiteStorage(Storage):
