@@ -57,23 +57,7 @@ class PostgresServer:
             capture_output=True,
         )
         self._pg_ctl = pg_ctl
-        opts = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off"
-        subprocess.run(
-            [
-                *self._prefix,
-                pg_ctl,
-                "-D",
-                str(self.data),
-                "-o",
-                opts,
-                "-l",
-                str(self.root / "log"),
-                "-w",
-                "start",
-            ],
-            check=True,
-            capture_output=True,
-        )
+        self.start()
         self.admin_url = f"postgresql://{self.user}@127.0.0.1:{self.port}/postgres"
 
     def new_database(self) -> str:

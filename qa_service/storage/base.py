@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from ..pii import mask_pii
 from ..pipeline.context import KEEP_TURNS, Turn
 
 if TYPE_CHECKING:
@@ -372,6 +373,27 @@ def review_sql(mark: str, seq: str, include_reviewed: bool) -> str:
         SELECT * FROM c WHERE newest = 1
         ORDER BY (reason = 'urgent') DESC NULLS LAST, created_at DESC LIMIT {mark}
     """
+
+
+def query_row(answer: Answer, channel: str) -> tuple:
+    """The query log's row for one answer, in column order, its text masked."""
+    results = [{"id": p["id"], "faq_id": p["faq_id"], "score": p["score"]} for p in answer.passages]
+    return (
+        answer.query_id,
+        now_iso(),
+        channel,
+        answer.language,
+        mask_pii(answer.question),
+        bool(answer.escalate),
+        (answer.escalation or {}).get("reason"),
+        float(answer.confidence),
+        answer.answer["id"] if answer.answer else None,
+        json.dumps(results, ensure_ascii=False),
+        round(float(answer.latency_ms), 3),
+        answer.conversation_id,
+        (answer.reply or {}).get("kind"),
+        mask_pii(answer.understood_as) if answer.understood_as else None,
+    )
 
 
 def replica_rows(rows: Iterable[Any]) -> list[ReplicaStatus]:

@@ -8,7 +8,6 @@ logged and dropped: the customer still gets the answer.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +37,7 @@ from .base import (
     feedback_sql,
     log,
     now_iso,
+    query_row,
     recent_turns_sql,
     replica_args,
     replica_rows,
@@ -198,25 +198,7 @@ class PostgresStorage(Storage):
     # Query log -----------------------------------------------------------------------
 
     def log_query(self, answer: Answer, channel: str) -> None:
-        results = [
-            {"id": p["id"], "faq_id": p["faq_id"], "score": p["score"]} for p in answer.passages
-        ]
-        row = (
-            answer.query_id,
-            now_iso(),
-            channel,
-            answer.language,
-            mask_pii(answer.question),
-            bool(answer.escalate),
-            (answer.escalation or {}).get("reason"),
-            float(answer.confidence),
-            answer.answer["id"] if answer.answer else None,
-            json.dumps(results, ensure_ascii=False),
-            round(float(answer.latency_ms), 3),
-            answer.conversation_id,
-            (answer.reply or {}).get("kind"),
-            mask_pii(answer.understood_as) if answer.understood_as else None,
-        )
+        row = query_row(answer, channel)
         try:
             # A short wait: a database that is gone must not hold up the answer.
             with self._pool.connection(timeout=LOG_WAIT_S) as conn:

@@ -7,7 +7,6 @@ forward on open.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import threading
 from collections.abc import Iterable
@@ -39,6 +38,7 @@ from .base import (
     feedback_sql,
     log,
     now_iso,
+    query_row,
     recent_turns_sql,
     replica_args,
     replica_rows,
@@ -114,25 +114,7 @@ class SQLiteStorage(Storage):
     # Query log -----------------------------------------------------------------------
 
     def log_query(self, answer: Answer, channel: str) -> None:
-        results = [
-            {"id": p["id"], "faq_id": p["faq_id"], "score": p["score"]} for p in answer.passages
-        ]
-        row = (
-            answer.query_id,
-            now_iso(),
-            channel,
-            answer.language,
-            mask_pii(answer.question),
-            int(answer.escalate),
-            (answer.escalation or {}).get("reason"),
-            float(answer.confidence),
-            answer.answer["id"] if answer.answer else None,
-            json.dumps(results, ensure_ascii=False),
-            round(float(answer.latency_ms), 3),
-            answer.conversation_id,
-            (answer.reply or {}).get("kind"),
-            mask_pii(answer.understood_as) if answer.understood_as else None,
-        )
+        row = query_row(answer, channel)
         try:
             with self._lock:
                 self._conn.execute(
