@@ -35,12 +35,33 @@ from .pipeline.details import DetailsError, load_spec
 
 SUFFIXES = (".md", ".jsonl")
 NEGATIVES_SUFFIX = ".escalate.txt"
-ENTRY_FIELDS = {"id", "question", "alt_questions", "tags", "url", "source", "related", "context"}
+ENTRY_FIELDS = {
+    "id",
+    "question",
+    "alt_questions",
+    "tags",
+    "url",
+    "source",
+    "related",
+    "context",
+    "translations",
+}
+TRANSLATION_FIELDS = {"question", "answer", "source"}
+LANG_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
 JSONL_FIELDS = ENTRY_FIELDS | {"answer"}
 ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 # Paragraphs longer than this are split on sentence boundaries so one passage stays focused.
 MAX_PASSAGE_CHARS = 400
 _SENTENCE_END = re.compile(r"(?<=[。!?!?;;])|(?<=[.!?])\s+")
+
+
+@dataclass(frozen=True)
+class Translation:
+    """An entry's title and answer in another language, paragraph for paragraph."""
+
+    question: str
+    paragraphs: tuple[str, ...]
+    source: str = ""  # where the rendering comes from ("English rendering of the article")
 
 
 @dataclass(frozen=True)
@@ -59,6 +80,8 @@ class FaqEntry:
     # Passages (1-based) that only frame the others, such as an article's closing summary:
     # they are listed with the answer but never shown as the answer.
     context: tuple[int, ...] = ()
+    # The title and answer in other languages, by language code ("en").
+    translations: dict[str, Translation] = field(default_factory=dict, hash=False, compare=False)
 
     @property
     def answer(self) -> str:
@@ -73,6 +96,8 @@ class Passage:
     text: str
     source: str
     context: bool = False  # frames the entry's other passages; never the answer alone
+    # The same passage in other languages: {"en": {"title", "text"}}.
+    translations: dict[str, dict[str, str]] = field(default_factory=dict, hash=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -150,10 +175,49 @@ def split_long(text: str, limit: int = MAX_PASSAGE_CHARS) -> list[str]:
     return chunks
 
 
+def split_like(text: str, n: int) -> list[str]:
+    """``text`` cut at sentence ends into ``n`` pieces of about equal length: a translated
+    paragraph follows its original when that was split into ``n`` passages."""
+    sents = sentences(text)
+    if n <= 1 or len(sents) < n:
+        return [text] + [""] * (n - 1) if n > 1 else [text]
+    total = sum(len(s) for s in sents)
+    pieces: list[list[str]] = [[] for _ in range(n)]
+    done = 0
+    for s in sents:
+        k = min(n - 1, int(done * n / total)) if total else 0
+        pieces[k].append(s)
+        done += len(s)
+    return [" ".join(p) for p in pieces]
+
+
 def passages_of(entry: FaqEntry) -> list[Passage]:
-    texts = [chunk for para in entry.paragraphs for chunk in split_long(para)]
+    texts: list[str] = []
+    translated: list[dict[str, dict[str, str]]] = []
+    for k, para in enumerate(entry.paragraphs):
+        chunks = split_long(para)
+        texts += chunks
+        by_lang = {
+            lang: split_like(t.paragraphs[k], len(chunks)) for lang, t in entry.translations.items()
+        }
+        for c in range(len(chunks)):
+            translated.append(
+                {
+                    lang: {"title": entry.translations[lang].question, "text": parts[c]}
+                    for lang, parts in by_lang.items()
+                    if parts[c]
+                }
+            )
     return [
-        Passage(f"{entry.id}#{i}", entry.id, entry.question, t, entry.source, i in entry.context)
+        Passage(
+            f"{entry.id}#{i}",
+            entry.id,
+            entry.question,
+            t,
+            entry.source,
+            i in entry.context,
+            translated[i - 1],
+        )
         for i, t in enumerate(texts, start=1)
     ]
 
@@ -335,6 +399,8 @@ def _make_entry(
         problems.append(f"{where}: 'url' must be a string")
     if origin is not None and not isinstance(origin, str):
         problems.append(f"{where}: 'source' must be a string")
+    n_paras = sum(1 for p in paragraphs if p.strip())
+    translations = _translations(obj.get("translations"), n_paras, where, problems)
     if len(problems) > before:
         return None
     return FaqEntry(
@@ -349,7 +415,55 @@ def _make_entry(
         line=line,
         related=related,
         context=tuple(context),
+        translations=translations,
     )
+
+
+def _translations(
+    value: object, n_paragraphs: int, where: str, problems: list[str]
+) -> dict[str, Translation]:
+    """``translations: {en: {question, answer, source?}}``, one paragraph for each of the
+    answer's, so each passage has its rendering."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        problems.append(f"{where}: 'translations' must map a language code to its texts")
+        return {}
+    out: dict[str, Translation] = {}
+    for lang, t in value.items():
+        at = f"{where}: translations.{lang}"
+        if not isinstance(lang, str) or not LANG_RE.match(lang):
+            problems.append(f"{where}: translations: {lang!r} is not a language code (en, zh-TW)")
+            continue
+        if not isinstance(t, dict):
+            problems.append(f"{at} must hold 'question' and 'answer'")
+            continue
+        unknown = sorted(set(t) - TRANSLATION_FIELDS)
+        if unknown:
+            problems.append(f"{at}: unknown field(s) {', '.join(unknown)}")
+        question, answer, source = t.get("question"), t.get("answer"), t.get("source", "")
+        if not isinstance(question, str) or not question.strip():
+            problems.append(f"{at}: 'question' is missing or empty")
+        if not isinstance(answer, str) or not answer.strip():
+            problems.append(f"{at}: 'answer' is missing or empty")
+            continue
+        if not isinstance(source, str):
+            problems.append(f"{at}: 'source' must be a string")
+            continue
+        paras = [p.strip() for p in re.split(r"\n\s*\n", answer.strip()) if p.strip()]
+        if len(paras) != n_paragraphs:  # a JSONL answer may separate paragraphs by one newline
+            paras = [p.strip() for p in answer.strip().splitlines() if p.strip()]
+        if len(paras) != n_paragraphs:
+            problems.append(
+                f"{at}: the answer has {len(paras)} paragraph(s) and the original "
+                f"{n_paragraphs}; give one paragraph (blank-line separated) for each"
+            )
+            continue
+        if isinstance(question, str) and question.strip():
+            out[lang] = Translation(
+                question.strip(), tuple(" ".join(p.split()) for p in paras), source
+            )
+    return out
 
 
 def _parse_jsonl(text: str, name: str, problems: list[str]) -> list[FaqEntry]:

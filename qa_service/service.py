@@ -22,7 +22,8 @@ from .pipeline.acts import CONTEXT, SMALL_TALK, Act, ActModel
 from .pipeline.config import PipelineConfig
 from .pipeline.context import Conversations, MemoryConversations, failing
 from .pipeline.decide import Calibration, Decider, Decision
-from .pipeline.normalise import clean, detect_language, has_content, normalise
+from .pipeline.language import localise, renderings, reply_language
+from .pipeline.normalise import clean, has_content, normalise
 from .pipeline.respond import MESSAGES, Answer, escalation_for, hand_off, new_id, new_query_id
 from .pipeline.retrieve import Retriever
 from .pipeline.signals import Signals
@@ -43,6 +44,12 @@ class _Live:
     decider: Decider
     related: dict[str, list[dict[str, str]]] = field(default_factory=dict)
     entry_passages: dict[str, list[dict[str, str]]] = field(default_factory=dict)
+    # The corpus's renderings in other languages, by passage and by entry title.
+    translations: dict[str, dict] = field(default_factory=dict)
+    titles: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def localised(self, passage: dict, lang: str) -> dict:
+        return localise(passage, lang, self.translations, self.titles)
 
 
 def related_entries(index: IndexData) -> dict[str, list[dict[str, str]]]:
@@ -142,6 +149,7 @@ class QAService:
             decider,
             related_entries(index),
             entry_passages(index),
+            *renderings(index.passages),
         )
         self._warm(live)
         self._live = live  # one assignment: in-flight queries keep their old reference
@@ -244,16 +252,19 @@ class QAService:
         top_k: int = 3,
         channel: str = "api",
         conversation_id: str | None = None,
+        lang: str | None = None,
     ) -> Answer:
+        """Answer one message. ``lang`` ("zh", "en") fixes the reply's language, as the
+        widget's ``data-lang`` does; otherwise the message and its conversation set it."""
         started = time.perf_counter()
         text = clean(question)
-        lang = detect_language(text)
         live = self._live
         passages: list[dict] = []
         signals = Signals()
         act: Act | None = None
         norm = normalise(text) if self.normalise_queries else text
         history = self.conversations.recent_turns(conversation_id) if conversation_id else []
+        lang = reply_language(text, (t.language for t in history), lang)
         understood_as = None
         if live is None:
             decision = Decision(True, "no_index", 0.0)
@@ -279,6 +290,8 @@ class QAService:
             act = None
         if act is not None and not ActModel.overrides(act, decision.escalate, decision.confidence):
             act = None
+        if live is not None:
+            passages = [live.localised(p, lang) for p in passages]
         reply = None
         text_for = ""
         if act is not None and live is not None and live.index.acts is not None:
@@ -308,7 +321,7 @@ class QAService:
             confidence=round(decision.confidence, 4),
             answer=None
             if decision.escalate or reply is not None or not passages
-            else self._with_rest(live, passages[0]),
+            else self._with_rest(live, passages[0], lang),
             passages=passages,
             escalation=escalation,
             language=lang,
@@ -361,9 +374,16 @@ class QAService:
         return passages, result.signals, act
 
     @staticmethod
-    def _with_rest(live: _Live, top: dict) -> dict:
+    def _with_rest(live: _Live, top: dict, lang: str) -> dict:
         """The answer, and its entry's other passages, so no half answer is left hidden."""
-        rest = [p for p in live.entry_passages.get(top["faq_id"], ()) if p["id"] != top["id"]]
+        rest = []
+        for p in live.entry_passages.get(top["faq_id"], ()):
+            if p["id"] != top["id"]:
+                shown = live.localised({**p, "title": ""}, lang)
+                item = {"id": p["id"], "text": shown["text"], "lang": shown["lang"]}
+                if "original" in shown:
+                    item["original"] = {k: shown["original"][k] for k in ("lang", "text")}
+                rest.append(item)
         return {**top, "other_passages": rest}
 
 

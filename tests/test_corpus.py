@@ -150,3 +150,66 @@ def test_related_entries_in_markdown_and_jsonl(tmp_path: Path) -> None:
     _write(tmp_path, "b.jsonl", '{"id": "b", "question": "q", "answer": "B", "related": ["a"]}\n')
     corpus = load_corpus(tmp_path)
     assert corpus.entry("a").related == ("b",) and corpus.entry("b").related == ("a",)
+
+
+def test_translations_in_markdown_and_jsonl(tmp_path: Path) -> None:
+    _write(
+        tmp_path,
+        "a.md",
+        "---\nid: a\nquestion: 怎么退款?\ntranslations:\n  en:\n    question: How do I get a refund?\n"
+        "    source: rendered by the editor\n    answer: |\n      Ask the shop first. It refunds\n"
+        "      within 3 days.\n\n      Then wait.\n---\n\n先联系商户。商户3天内退款。\n\n然后等待。\n",
+    )
+    _write(
+        tmp_path,
+        "b.jsonl",
+        '{"id": "b", "question": "限额", "answer": "每日限额。", '
+        '"translations": {"en": {"question": "Limits", "answer": "A daily limit."}}}\n',
+    )
+    corpus = load_corpus(tmp_path)
+    a = corpus.entry("a")
+    assert a.translations["en"].question == "How do I get a refund?"
+    assert a.translations["en"].source == "rendered by the editor"
+    # One rendering a paragraph; a wrapped line is one paragraph.
+    assert [p.translations["en"]["text"] for p in corpus.passages if p.faq_id == "a"] == [
+        "Ask the shop first. It refunds within 3 days.",
+        "Then wait.",
+    ]
+    b = next(p for p in corpus.passages if p.faq_id == "b")
+    assert b.translations == {"en": {"title": "Limits", "text": "A daily limit."}}
+
+
+@pytest.mark.parametrize(
+    ("translations", "expected"),
+    [
+        (
+            '{"en": {"question": "Q", "answer": "One.\\n\\nTwo."}}',
+            "t.jsonl:1: translations.en: the answer has 2 paragraph(s) and the original 1",
+        ),
+        ('{"english": {"question": "Q", "answer": "A"}}', "'english' is not a language code"),
+        ('{"en": {"answer": "A"}}', "t.jsonl:1: translations.en: 'question' is missing"),
+        ('{"en": {"question": "Q", "answer": "A", "tone": 1}}', "unknown field(s) tone"),
+        ('["en"]', "t.jsonl:1: 'translations' must map a language code"),
+    ],
+)
+def test_bad_translations_name_file_and_line(tmp_path: Path, translations: str, expected) -> None:
+    _write(
+        tmp_path,
+        "t.jsonl",
+        f'{{"id": "a", "question": "q", "answer": "答。", "translations": {translations}}}\n',
+    )
+    with pytest.raises(CorpusError) as err:
+        load_corpus(tmp_path)
+    assert expected in str(err.value)
+
+
+def test_shipped_corpus_renders_every_passage_in_english() -> None:
+    corpus = load_corpus(CORPUS)
+    for e in corpus.entries:
+        en = e.translations["en"]
+        assert en.question and "article" in en.source
+    # Sentence for sentence, so a highlighted sentence has its rendering.
+    from qa_service.corpus import sentences
+
+    for p in corpus.passages:
+        assert len(sentences(p.translations["en"]["text"])) == len(sentences(p.text)), p.id

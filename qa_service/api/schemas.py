@@ -25,6 +25,11 @@ class QueryRequest(BaseModel):
         pattern=r"^[A-Za-z0-9_-]{1,64}$",
         description="the conversation this question belongs to; a new one when absent",
     )
+    lang: Literal["zh", "en"] | None = Field(
+        default=None,
+        description="the reply's language, as the widget's data-lang sets it; when absent the "
+        "message and its conversation set it",
+    )
 
     @field_validator("question")
     @classmethod
@@ -49,6 +54,12 @@ class SpanOut(BaseModel):
     end: int = Field(ge=0)
 
 
+class OriginalOut(BaseModel):
+    lang: str
+    title: str | None = None
+    text: str
+
+
 class PassageOut(BaseModel):
     id: str
     faq_id: str
@@ -60,11 +71,17 @@ class PassageOut(BaseModel):
     related: list[RelatedOut] = []
     # The sentence that answers best, as character offsets into ``text`` (shown in bold).
     highlights: list[SpanOut] = []
+    lang: str = Field(default="zh", description="the language of ``text``")
+    original: OriginalOut | None = Field(
+        default=None, description="the text as the corpus wrote it, when ``text`` renders it"
+    )
 
 
 class OtherPassageOut(BaseModel):
     id: str
     text: str
+    lang: str = "zh"
+    original: OriginalOut | None = None
 
 
 class AnswerOut(PassageOut):

@@ -26,6 +26,7 @@ class Turn:
     reason: str | None = None
     reply_kind: str | None = None  # small talk
     understood_as: str | None = None  # the question read with its context, if it was
+    language: str | None = None  # the language it was answered in: the conversation's
 
     @property
     def has_topic(self) -> bool:

@@ -16,21 +16,21 @@ from .signals import Signals
 
 MESSAGES = {
     "low_confidence": {
-        "zh": "抱歉,我不确定能准确回答这个问题。请联系人工客服,我们会尽快帮您处理。",
+        "zh": "抱歉，我不确定能准确回答这个问题。请联系人工客服，我们会尽快帮您处理。",
         "en": "Sorry, I'm not sure I can answer that correctly. Please contact a human agent.",
     },
     "ambiguous": {
-        "zh": "您的问题可能涉及多个方面,为避免答错,请联系人工客服。",
+        "zh": "您的问题可能涉及多个方面，为避免答错，请联系人工客服。",
         "en": "Your question could match several topics. To avoid a wrong answer, please "
         "contact a human agent.",
     },
     "out_of_scope": {
-        "zh": "这个问题不在常见问题的范围内,请联系人工客服获得帮助。",
+        "zh": "这个问题不在常见问题的范围内，请联系人工客服获得帮助。",
         "en": "This question is outside what our FAQ covers. Please contact a human agent.",
     },
     # The detail check: the best entry is on topic but does not give the detail asked for.
     "detail": {
-        "zh": "常见问题里没有您要的具体信息,请联系人工客服。下面的相关问题也许能先帮到您。",
+        "zh": "常见问题里没有您要的具体信息，请联系人工客服。下面的相关问题也许能先帮到您。",
         "en": "Our FAQ does not give the specific detail you asked for. Please contact a human "
         "agent; the related question below may help in the meantime.",
     },
@@ -41,7 +41,7 @@ MESSAGES = {
     },
     # A request for a person or an emergency: the corpus's acts give their own messages.
     "no_index": {
-        "zh": "自动答复暂时不可用,请联系人工客服。",
+        "zh": "自动答复暂时不可用，请联系人工客服。",
         "en": "Automatic answers are unavailable right now. Please contact a human agent.",
     },
 }
@@ -95,6 +95,7 @@ class Answer:
             reason=(self.escalation or {}).get("reason"),
             reply_kind=(self.reply or {}).get("kind"),
             understood_as=self.understood_as,
+            language=self.language,
         )
 
     def to_dict(self, debug: bool = False) -> dict[str, Any]:

@@ -336,6 +336,7 @@ def turns_of(rows: Iterable[Any]) -> list[Turn]:
             reason=r["reason"],
             reply_kind=r["reply_kind"],
             understood_as=r["understood_as"],
+            language=r["language"],
         )
         for r in reversed(list(rows))
     ]
@@ -343,7 +344,8 @@ def turns_of(rows: Iterable[Any]) -> list[Turn]:
 
 def recent_turns_sql(mark: str, seq: str) -> str:
     return (
-        "SELECT question, answer_id, escalate, reason, reply_kind, understood_as FROM queries"
+        "SELECT question, answer_id, escalate, reason, reply_kind, understood_as, language"
+        " FROM queries"
         f" WHERE conversation_id = {mark} ORDER BY created_at DESC, {seq} DESC LIMIT {mark}"
     )
 

@@ -53,6 +53,9 @@
       seeAlso: "相关问题：",
       more: "查看本条的其余内容",
       less: "收起",
+      original: "查看原文",
+      translated: "查看译文",
+      inLang: { en: "（以下回答为英文）" },
     },
     en: {
       launcher: "Help",
@@ -86,6 +89,9 @@
       seeAlso: "Related question:",
       more: "Show the rest of this answer",
       less: "Show less",
+      original: "Show the original",
+      translated: "Show the translation",
+      inLang: { zh: "This answer is in Chinese." },
     },
   };
   var T = STRINGS[lang];
@@ -386,7 +392,12 @@
         box.appendChild(offerLink);
         bubble.appendChild(box);
       }
-      bubble.appendChild(answerText(ans));
+      // An answer in another language than the page's says so (no English text for it).
+      var note = ans.lang && T.inLang[ans.lang];
+      if (note) bubble.appendChild(el("p", { class: "qa-lang-note", "data-testid": "qa-lang-note" }, note));
+      var shown = answerText(ans);
+      bubble.appendChild(shown);
+      originalToggle(bubble, ans, shown);
       otherPassages(bubble, ans.other_passages);
       // Entries that complete this answer (each contact channel).
       relatedChips(bubble, ans.related, T.related);
@@ -406,7 +417,8 @@
   // The answer, with the sentence that answers in bold (answer.highlights: character spans).
   function answerText(ans) {
     var text = String(ans.text || "");
-    var p = el("p", { class: "qa-text", "data-testid": "qa-answer" });
+    var p = el("p", { class: "qa-text", "data-testid": "qa-answer",
+      lang: ans.lang === "zh" ? "zh-CN" : ans.lang || "" });
     var spans = (ans.highlights || []).filter(function (h) {
       return h && h.start >= 0 && h.end <= text.length && h.start < h.end;
     });
@@ -420,6 +432,24 @@
     });
     p.appendChild(document.createTextNode(text.slice(pos)));
     return p;
+  }
+
+  // A rendered answer (English from a Chinese entry) keeps its original one tap away.
+  function originalToggle(bubble, ans, shown) {
+    if (!ans.original || !ans.original.text) return;
+    var orig = el("p", { class: "qa-text qa-original", hidden: "", "data-testid": "qa-original",
+      lang: ans.original.lang === "zh" ? "zh-CN" : ans.original.lang }, ans.original.text);
+    var button = el("button", { type: "button", class: "qa-more-toggle",
+      "aria-expanded": "false", "data-testid": "qa-original-toggle" }, T.original);
+    button.addEventListener("click", function () {
+      var showOriginal = orig.hasAttribute("hidden");
+      if (showOriginal) { orig.removeAttribute("hidden"); shown.setAttribute("hidden", ""); }
+      else { orig.setAttribute("hidden", ""); shown.removeAttribute("hidden"); }
+      button.setAttribute("aria-expanded", showOriginal ? "true" : "false");
+      button.textContent = showOriginal ? T.translated : T.original;
+    });
+    bubble.insertBefore(button, shown.nextSibling);
+    bubble.insertBefore(orig, button);
   }
 
   // The entry's other passages, one tap away, so a customer is never left with half an answer.
@@ -486,6 +516,8 @@
     var row = addThinking();
     var body = { question: text, top_k: 3, channel: "widget" };
     if (conversationId) body.conversation_id = conversationId;
+    // data-lang fixes the reply's language; otherwise the customer's messages set it.
+    if (data.lang === "en" || data.lang === "zh") body.lang = data.lang;
     postJson("/v1/query", body)
       .then(function (res) {
         if (res.ok) {

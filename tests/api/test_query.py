@@ -40,8 +40,9 @@ def test_query_contract(client: TestClient) -> None:
             "source",
             "related",
             "highlights",
+            "lang",
         }
-        assert p["source"] == "corpus/okpay_faq.zh.md"
+        assert p["source"] == "corpus/okpay_faq.zh.md" and p["lang"] == "zh"
     assert body["answer"]["related"] == []  # the reset answer is complete on its own
 
 
@@ -171,3 +172,43 @@ def test_a_malformed_conversation_id_is_a_clear_422(client: TestClient, bad) -> 
     r = client.post("/v1/query", json={"question": "你好", "conversation_id": bad})
     assert r.status_code == 422
     assert "conversation_id" in r.text
+
+
+def test_an_english_question_gets_the_english_rendering(client: TestClient) -> None:
+    body = client.post("/v1/query", json={"question": "How do I reset my password?"}).json()
+    assert body["escalate"] is False and body["language"] == "en"
+    ans = body["answer"]
+    assert ans["faq_id"] == "password-reset" and ans["lang"] == "en"
+    assert ans["title"] == "What do I do if I forget my password?"
+    # The original is one tap away, and the rest of the entry is rendered too.
+    assert ans["original"]["lang"] == "zh" and "密码" in ans["original"]["text"]
+    assert [o["lang"] for o in ans["other_passages"]] == ["en"]
+    assert all(p["lang"] == "en" for p in body["passages"])
+    for h in ans["highlights"]:
+        assert ans["text"][h["start"] : h["end"]].strip()
+
+
+def test_the_conversation_keeps_its_language(client: TestClient) -> None:
+    first = client.post("/v1/query", json={"question": "Which payment methods do you support?"})
+    cid = first.json()["conversation_id"]
+    # "visa?" tells no language: it is answered in the conversation's.
+    body = client.post("/v1/query", json={"question": "visa?", "conversation_id": cid}).json()
+    assert body["language"] == "en"
+    assert body["answer"] is None or body["answer"]["lang"] == "en"
+    # A message that tells switches it.
+    body = client.post("/v1/query", json={"question": "提现手续费是多少", "conversation_id": cid})
+    assert body.json()["language"] == "zh" and body.json()["answer"]["lang"] == "zh"
+    # The widget's data-lang overrides the message.
+    body = client.post("/v1/query", json={"question": "提现手续费是多少", "lang": "en"}).json()
+    assert body["language"] == "en" and body["answer"]["lang"] == "en"
+    assert "fee" in body["answer"]["text"]
+
+
+def test_escalations_and_small_talk_follow_the_conversations_language(client: TestClient) -> None:
+    cid = client.post("/v1/query", json={"question": "hello there, good morning"}).json()[
+        "conversation_id"
+    ]
+    body = client.post("/v1/query", json={"question": "ok", "conversation_id": cid}).json()
+    assert body["language"] == "en"
+    assert body["reply"] is None or body["reply"]["text"].isascii()
+    assert client.post("/v1/query", json={"question": "hi", "lang": "fr"}).status_code == 422

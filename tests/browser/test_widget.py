@@ -266,3 +266,34 @@ def test_widget_marks_the_answering_sentence_and_offers_the_rest(server, zh_page
     expect(more).to_be_visible()
     expect(more).to_contain_text("信用卡")
     shot(page, "widget-highlight-zh")
+
+
+def test_an_english_answer_with_its_original_one_tap_away(server, en_page, zh_page) -> None:
+    page, watch = en_page
+    open_widget(page, server)
+    send(page, "How do I reset my password?")
+    answer = page.get_by_test_id("qa-answer")
+    expect(answer).to_contain_text("password")
+    expect(answer).to_have_attribute("lang", "en")
+    expect(page.get_by_test_id("qa-source")).to_contain_text("forget my password")
+    expect(page.get_by_test_id("qa-lang-note")).to_have_count(0)
+    original = page.get_by_test_id("qa-original")
+    expect(original).to_be_hidden()
+    page.get_by_test_id("qa-original-toggle").click()
+    expect(original).to_be_visible()
+    expect(original).to_contain_text("密码")
+    expect(answer).to_be_hidden()
+    shot(page, "widget-english-answer-original")
+    page.get_by_test_id("qa-original-toggle").click()
+    expect(answer).to_be_visible()
+    shot(page, "widget-english-answer")
+    assert watch.errors == []
+
+    # On the Chinese page an English question is answered in English, and the page says so.
+    page, watch = zh_page
+    open_widget(page, server)
+    send(page, "is okpay safe?")
+    expect(page.get_by_test_id("qa-lang-note")).to_contain_text("英文")
+    expect(page.get_by_test_id("qa-answer")).to_contain_text("safe")
+    shot(page, "widget-english-answer-on-zh-page")
+    assert watch.errors == []

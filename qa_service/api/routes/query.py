@@ -19,7 +19,7 @@ router = APIRouter(prefix="/v1", tags=["query"])
 )
 async def query(req: QueryRequest, service: ServiceDep, request: Request) -> JSONResponse:
     answer = await run_in_threadpool(
-        service.ask, req.question, req.top_k, req.channel, req.conversation_id
+        service.ask, req.question, req.top_k, req.channel, req.conversation_id, req.lang
     )
     observe_answer(request.app.state, answer)
     return JSONResponse(answer.to_dict())
