@@ -53,6 +53,12 @@ class Settings(BaseSettings):
     # The escalation link carries its handoff's id in this query parameter, so the support
     # page (or the agent who opens it) can load the conversation: GET /v1/handoffs/{id}.
     handoff_param: str = "handoff"
+    # Each handoff's record is also POSTed here, retried on failure (qa_service.handoffs);
+    # the secret signs the body (X-QA-Signature: sha256=...).
+    handoff_webhook_url: str | None = None
+    handoff_webhook_secret: str | None = None
+    handoff_webhook_attempts: int = Field(default=5, ge=1, le=20)
+    handoff_webhook_backoff_seconds: float = Field(default=1.0, ge=0.0, le=300.0)  # doubles
 
     # HTTP
     host: str = "127.0.0.1"

@@ -113,8 +113,9 @@ def corpus_texts(index: IndexData) -> list[str]:
     return [normalise(t) for t in (*questions, *(p.text for p in index.passages))]
 
 
-def entry_document(e: FaqEntry) -> str:
-    return "\n".join([e.question, *e.alt_questions, *e.paragraphs])
+def entry_document(e: FaqEntry, examples: bool = True) -> str:
+    """An entry's words: its title, its alt questions (``examples``) and its answer."""
+    return "\n".join([e.question, *(e.alt_questions if examples else ()), *e.paragraphs])
 
 
 def dense_index_type(n_vectors: int, flat_max: int = DEFAULTS.flat_max_vectors) -> str:
@@ -346,6 +347,13 @@ def assemble_index(
         if matchers is not None:
             matchers[key] = matcher
     terms = [document_terms(entry_document(e)) for e in corpus.entries]
+    # BM25 reads each entry's title and answer: 300 wordings hold nearly every word a customer
+    # types, so with them a rich entry outscores an entry with a title alone on its own topic.
+    lexical_terms = (
+        terms
+        if config.lexical_examples
+        else [document_terms(entry_document(e, examples=False)) for e in corpus.entries]
+    )
     kinds = np.asarray(item_kind)
     offsets, neg_offset = density_offsets(
         x,
@@ -401,7 +409,7 @@ def assemble_index(
         item_kind=np.asarray(item_kind, dtype=np.int8),
         item_passage=np.asarray(item_passage, dtype=np.int32),
         dense=make_dense_index(x, flat_max=config.flat_max_vectors),
-        lexical=LexicalIndex.from_terms(terms),
+        lexical=LexicalIndex.from_terms(lexical_terms),
         matcher=matcher,
         negatives=negatives,
         entry_terms=[frozenset(t) for t in terms],

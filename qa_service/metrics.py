@@ -91,6 +91,12 @@ class Metrics:
         self.escalations = Counter(
             "qa_escalations", "Escalated questions, by reason", ["reason"], registry=self.registry
         )
+        self.webhooks = Counter(
+            "qa_handoff_webhook",
+            "Handoff webhook deliveries, by outcome (delivered, retried, failed)",
+            ["outcome"],
+            registry=self.registry,
+        )
         self.reloads = Counter(
             "qa_index_reloads", "Index reloads, by result", ["result"], registry=self.registry
         )

@@ -12,6 +12,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from .. import __version__
 from ..config import Settings
+from ..handoffs import HandoffWebhook
 from ..metrics import Metrics
 from ..ratelimit import open_limiter
 from ..replica import Replica
@@ -68,6 +69,16 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
         (lambda: limiter.errors) if limiter is not None else None,
     )
     app.state.replica = Replica(service, app.state.storage, settings, app.state.metrics)
+    app.state.webhook = None
+    if settings.handoff_webhook_url:
+        app.state.webhook = HandoffWebhook(
+            settings.handoff_webhook_url,
+            app.state.storage,
+            secret=settings.handoff_webhook_secret,
+            attempts=settings.handoff_webhook_attempts,
+            backoff=settings.handoff_webhook_backoff_seconds,
+            on_outcome=lambda outcome: app.state.metrics.webhooks.labels(outcome).inc(),
+        )
     errors.install(app)
     middleware.install(app, settings, app.state.metrics, limiter)
 
@@ -92,6 +103,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
     finally:
         await run_in_threadpool(replica.stop)
+        if app.state.webhook is not None:
+            await run_in_threadpool(app.state.webhook.close)
         if app.state.limiter is not None:
             app.state.limiter.close()
 

@@ -46,6 +46,11 @@ def default_variants() -> list[Variant]:
         Variant("default", "all levers on"),
         Variant("- BM25 leg", "hybrid retrieval", dataclasses.replace(base, lexical_weight=0.0)),
         Variant(
+            "+ alt questions in BM25",
+            "BM25 over title and answer only",
+            dataclasses.replace(base, lexical_examples=True),
+        ),
+        Variant(
             "- question fields",
             "query-question matching",
             dataclasses.replace(base, use_questions=False),

@@ -19,6 +19,9 @@ class PipelineConfig:
     use_passages: bool = True  # match against answer text
     passage_weight: float = 0.9  # answer text is phrased unlike questions; discount it
     lexical_weight: float = 0.15  # BM25 vote, relative to the best-scoring entry
+    # BM25 documents with the alt questions too; without them a title-only entry is not
+    # outvoted on its own topic (new entries' top-1 +5 to 8 points, docs/living-faq.md)
+    lexical_examples: bool = False
     within_entry_weight: float = 0.1  # how much passage similarity reorders inside an entry
     matcher_weight: float = 0.3  # learned matcher's probability, added to the fused score
     density_correction: bool = True  # each entry's similarity less its background's
