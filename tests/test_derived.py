@@ -66,3 +66,29 @@ def test_build_fits_escalation_to_the_corpus(tmp_path: Path, embedder: Embedder)
     )
     other.load()
     assert other.calibration.answer_threshold == 0.99
+
+
+def test_labels_to_escalate_on_an_entry_they_never_name_are_left_out() -> None:
+    """An editor adds a refund entry; "退款多久能到" was labelled "escalate" before it existed
+    and now matches it: the label is about another corpus, so the fit leaves it out."""
+    from types import SimpleNamespace
+
+    from qa_service.derived import observe_labelled
+    from qa_service.labelled import LabelledQuestion
+    from qa_service.pipeline.decide import Calibration, Decider
+    from qa_service.pipeline.signals import Signals
+
+    tops = {"退款多久能到": "refund", "余额有利息吗": "fees", "手续费多少": "fees"}
+
+    def ask(q: str):
+        top = {"id": f"{tops[q]}#1", "faq_id": tops[q]}
+        return SimpleNamespace(passages=[top], signals=Signals(top=0.8, margin=0.2))
+
+    questions = [
+        LabelledQuestion("退款多久能到", (), True, "zh", (), 1),
+        LabelledQuestion("余额有利息吗", (), True, "zh", (), 2),
+        LabelledQuestion("手续费多少", ("fees",), False, "zh", (), 3),
+    ]
+    obs = observe_labelled(questions, ask, Decider(Calibration()), known={"fees"})
+    assert len(obs) == 2 and obs.should_escalate.tolist() == [True, False]
+    assert len(observe_labelled(questions, ask, Decider(Calibration()))) == 3

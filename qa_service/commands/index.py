@@ -85,4 +85,16 @@ def run(args: argparse.Namespace) -> int:
                 f"decision accuracy {cv['decision_accuracy']:.3f}",
                 file=sys.stderr,
             )
+            if fit.get("labelled_left_out"):
+                print(
+                    f"left out {fit['labelled_left_out']} questions labelled to escalate whose "
+                    "best entry the labels do not name (they predate it)",
+                    file=sys.stderr,
+                )
+            if fit.get("sparse_threshold") is not None:
+                print(
+                    "entries with fewer than 3 example questions are judged by the corpus's "
+                    f"own questions (threshold {fit['sparse_threshold']:.3f})",
+                    file=sys.stderr,
+                )
     return 0

@@ -37,6 +37,12 @@ class Calibration:
     coef: list[float] = field(default_factory=lambda: [12.0, 6.0])
     intercept: float = -7.0
     info: dict = field(default_factory=dict)
+    # For questions whose best entry has fewer than ``sparse_below`` example questions: the
+    # calibration fitted on what the corpus says about itself alone. Labelled questions speak
+    # of the entries they were written for; an editor's new entry, with a title only, is
+    # judged as a corpus of such entries is (docs/living-faq.md).
+    sparse: Calibration | None = None
+    sparse_below: int = 3
 
     def __post_init__(self) -> None:
         if len(self.features) != len(self.coef):
@@ -45,6 +51,19 @@ class Calibration:
                 "coefficients"
             )
         check_names(self.features)
+        if isinstance(self.sparse, dict):
+            self.sparse = Calibration.from_dict(self.sparse)
+
+    def for_signals(self, signals: Signals) -> Calibration:
+        """The calibration that judges this question: ``sparse`` when its best entry has
+        few examples (``Signals.sparse`` is 1 / (1 + its alt questions))."""
+        if self.sparse is not None and signals.value("sparse") * (1 + self.sparse_below) > 1:
+            return self.sparse
+        return self
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Calibration:
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
 
     def confidence(self, signals: Signals) -> float:
         z = self.intercept + sum(
@@ -62,9 +81,7 @@ class Calibration:
             )
         else:
             text = Path(path).read_text("utf-8")
-        data = json.loads(text)
-        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
-        return cls(**known)
+        return cls.from_dict(json.loads(text))
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -85,7 +102,7 @@ class Decider:
 
     def hard_rule(self, signals: Signals) -> str | None:
         """Which rule escalates whatever the confidence: "reject", "detail" or none."""
-        cal = self.calibration
+        cal = self.calibration.for_signals(signals)
         if cal.reject_wins and signals.value("reject_gap") > 0:
             # Closer to a question the FAQ is known not to answer than to any entry.
             return "reject"
@@ -95,7 +112,7 @@ class Decider:
         return None
 
     def decide(self, signals: Signals, has_content: bool = True) -> Decision:
-        cal = self.calibration
+        cal = self.calibration.for_signals(signals)
         if not has_content:
             return Decision(True, "out_of_scope", 0.0)
         conf = cal.confidence(signals)

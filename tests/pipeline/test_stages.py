@@ -132,3 +132,42 @@ def test_the_whole_service_runs_on_the_seam(tiny, tmp_path: Path) -> None:
     answer = service.ask("忘记密码怎么办?")
     assert answer.passages[0]["faq_id"] == "password"
     assert service.ask("怎么开发票").escalate
+
+
+def test_bm25_reads_titles_and_answers_not_alt_questions(tiny) -> None:
+    """ "钱能退回来吗" is an alt question of the refund entry only: with the alt questions out of
+    BM25, its words score nothing, so 300 wordings do not outvote a title-only entry."""
+    _, index = tiny
+    assert index.manifest["pipeline"]["lexical_examples"] is False
+    assert index.lexical.scores(normalise("钱能退回来吗")).max() == 0.0
+    assert index.lexical.scores(normalise("工作日到账")).argmax() == 0  # the answer's words
+
+
+def test_bm25_may_read_the_alt_questions_too(tiny, tmp_path: Path) -> None:
+    root, _ = tiny
+    config = PipelineConfig(lexical_examples=True)
+    build_index(root.parent / "corpus", tmp_path / "index", EMBEDDER, fit=False, config=config)
+    index = load_index(tmp_path / "index", expected_embedder=EMBEDDER.spec)
+    scores = index.lexical.scores(normalise("钱能退回来吗"))
+    assert scores.argmax() == 0 and scores.max() > 0
+
+
+def test_a_sparse_entry_is_judged_by_its_own_calibration() -> None:
+    strict = Calibration(answer_threshold=0.9, features=["top"], coef=[1.0], intercept=0.0)
+    lenient = Calibration(answer_threshold=0.5, features=["top"], coef=[1.0], intercept=0.0)
+    strict.sparse = lenient
+    decider = Decider(strict)
+    rich = Signals(top=1.0, margin=0.5, sparse=1 / 301)  # 300 alt questions
+    lone = Signals(top=1.0, margin=0.5, sparse=1.0)  # a title only
+    two = Signals(top=1.0, margin=0.5, sparse=1 / 3)  # two alt questions: still sparse
+    assert decider.decide(rich).escalate and not decider.decide(lone).escalate
+    assert not decider.decide(two).escalate
+    assert strict.for_signals(Signals(top=1.0, sparse=1 / 4)) is strict  # three: not sparse
+
+
+def test_a_calibration_with_a_sparse_part_round_trips(tmp_path: Path) -> None:
+    cal = Calibration(answer_threshold=0.7, sparse=Calibration(answer_threshold=0.4))
+    cal.save(tmp_path / "cal.json")
+    back = Calibration.load(tmp_path / "cal.json")
+    assert isinstance(back.sparse, Calibration) and back.sparse.answer_threshold == 0.4
+    assert Calibration.load(None).sparse is None  # the packaged default has none
