@@ -57,7 +57,8 @@ def run(args: argparse.Namespace) -> int:
         settings=s,
         progress=lambda name: print(f"simulate: {name}", file=sys.stderr),
     )
-    rows += [r for r in (pooled(rows, "held-out"), pooled(rows, "new")) if r is not None]
+    kinds = ("held-out", "new", "editor")
+    rows += [r for r in (pooled(rows, kind) for kind in kinds) if r is not None]
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "simulation.json").write_text(
         json.dumps([r.as_dict() for r in rows], indent=2), "utf-8"

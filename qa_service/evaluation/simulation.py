@@ -9,6 +9,9 @@ asks the labelled questions of it in-process, through ``QAService``:
 * ``held-out``: a fold of entries is left out; their questions must now escalate;
 * ``new``: a fold of entries keeps only its title and answer while the others keep every alt
   question, as when an editor adds entries to a rich FAQ; the row scores their questions.
+* ``editor``: the same, fitted as ``qa-service index --questions`` fits a labelled FAQ: with the
+  labelled questions of the other entries only, since labels written before an entry existed
+  cannot name it. The row scores the new entries' questions.
 """
 
 from __future__ import annotations
@@ -113,12 +116,15 @@ def simulate(
     seed: int = 0,
     progress: Callable[[str], None] | None = None,
     fit: CorpusFit | None = None,
+    editor: bool = True,
 ) -> list[Row]:
     settings = settings or Settings()
     cache = VectorCache(embedder)
     cache.add(corpus_vector_texts(corpus))
-    scenarios: list[tuple[str, Corpus, set[str], set[str] | None]] = [
-        (f"alts={'all' if k is None else k}", strip_alts(corpus, k), set(), None) for k in alts
+    self_fit = fit or CorpusFit()
+    scenarios: list[tuple[str, Corpus, set[str], set[str] | None, CorpusFit]] = [
+        (f"alts={'all' if k is None else k}", strip_alts(corpus, k), set(), None, self_fit)
+        for k in alts
     ]
     if held_out_folds and len(corpus.entries) > held_out_folds:
         ids = [e.id for e in corpus.entries]
@@ -126,16 +132,22 @@ def simulate(
         for k in range(held_out_folds):
             fold = {i for i, f in zip(ids, folds, strict=True) if f == k}
             name = f"{k + 1}/{held_out_folds}"
-            scenarios.append((f"held-out {name}", drop_entries(corpus, fold), fold, None))
-            scenarios.append((f"new {name}", strip_some(corpus, fold), set(), fold))
-    self_fit = fit or CorpusFit()
+            new = strip_some(corpus, fold)
+            scenarios.append((f"held-out {name}", drop_entries(corpus, fold), fold, None, self_fit))
+            scenarios.append((f"new {name}", new, set(), fold, self_fit))
+            if editor:
+                older = [
+                    q for q in questions if not {e.split("#", 1)[0] for e in q.expected} & fold
+                ]
+                labelled = dataclasses.replace(self_fit, labelled=older, labelled_name="older")
+                scenarios.append((f"editor {name}", new, set(), fold, labelled))
     rows: list[Row] = []
-    for name, variant, held, only in scenarios:
+    for name, variant, held, only, corpus_fit in scenarios:
         if progress:
             progress(name)
         variant = without(variant, find_stale(variant, cache))
         data = assemble_index(variant, cache)
-        data.calibration, _ = self_fit(variant, cache, data)
+        data.calibration, _ = corpus_fit(variant, cache, data)
         svc = QAService(settings, embedder=embedder)
         svc.use_index(data)
         records = evaluate(InProcessClient(svc), questions)
