@@ -47,9 +47,11 @@ class _Live:
     # The corpus's renderings in other languages, by passage and by entry title.
     translations: dict[str, dict] = field(default_factory=dict)
     titles: dict[str, dict[str, str]] = field(default_factory=dict)
+    languages: dict[str, str] = field(default_factory=dict)  # each passage's own
 
     def localised(self, passage: dict, lang: str) -> dict:
-        return localise(passage, lang, self.translations, self.titles)
+        own = self.languages.get(passage["id"])
+        return localise(passage, lang, self.translations, self.titles, own)
 
 
 def related_entries(index: IndexData) -> dict[str, list[dict[str, str]]]:

@@ -293,6 +293,12 @@ def test_a_conversation_is_read_back_from_the_query_log(any_storage: Storage, se
     assert turns[0].question == "账户被冻结了怎么办" and turns[1].reply_kind == "greeting"
     assert not turns[1].has_topic and turns[0].has_topic
     assert storage.recent_turns("nobody") == []
+    assert turns[0].language == "zh" and not any(t.unhelpful for t in turns)
+    # The customer's "not helpful" vote marks its turn; an agent's verdict does not.
+    storage.add_feedback(b.query_id, "incorrect", source="agent")
+    assert not any(t.unhelpful for t in storage.recent_turns("shared-1"))
+    storage.add_feedback(a.query_id, "incorrect")
+    assert [t.unhelpful for t in storage.recent_turns("shared-1")] == [True, False]
     # small talk stays out of the review queue, where every other customer question is
     queued = [i.query.question for i in storage.review_queue(below=1.01)]
     assert "账户被冻结了怎么办" in queued and "你好" not in queued

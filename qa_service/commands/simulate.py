@@ -37,12 +37,21 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="entry folds held out (their questions must escalate) and made new (title "
         "only among rich entries); 0 skips both",
     )
+    p.add_argument(
+        "--targets",
+        type=lambda t: tuple(float(x) for x in t.split(",")),
+        default=None,
+        metavar="PRECISION,WRONG",
+        help="the fit's answered-precision target and wrong-answer cap (default: the build's "
+        "own: 0.85,0.08 on derived questions, 0.95,0.02 with labelled ones)",
+    )
     p.add_argument("--out", type=Path, default=Path("out/simulate"))
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from ..corpus import load_corpus
+    from ..corpus_fit import CorpusFit
     from ..embedders import load_embedder
     from ..evaluation.simulation import markdown, pooled, simulate
     from ..labelled import load_questions
@@ -56,6 +65,9 @@ def run(args: argparse.Namespace) -> int:
         held_out_folds=args.folds,
         settings=s,
         progress=lambda name: print(f"simulate: {name}", file=sys.stderr),
+        fit=CorpusFit(target_precision=args.targets[0], max_wrong_rate=args.targets[1])
+        if args.targets
+        else None,
     )
     kinds = ("held-out", "new", "editor")
     rows += [r for r in (pooled(rows, kind) for kind in kinds) if r is not None]

@@ -27,6 +27,7 @@ class Turn:
     reply_kind: str | None = None  # small talk
     understood_as: str | None = None  # the question read with its context, if it was
     language: str | None = None  # the language it was answered in: the conversation's
+    unhelpful: bool = False  # the customer voted its answer "not helpful"
 
     @property
     def has_topic(self) -> bool:
@@ -65,5 +66,8 @@ class MemoryConversations:
 
 
 def failing(turns: list[Turn]) -> bool:
-    """Two escalations in a row: whatever comes next, a person is offered first."""
+    """Two escalations in a row, or an answer the customer voted "not helpful": whatever
+    comes next, a person is offered first."""
+    if any(t.unhelpful for t in turns):
+        return True
     return len(turns) >= 2 and all(t.escalated for t in turns[-2:])

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 
 from ..corpus import sentence_spans
 
@@ -52,10 +53,16 @@ def reply_language(text: str, earlier: Iterable[str | None] = (), hint: str | No
     return own
 
 
+@lru_cache(maxsize=4096)
+def _spans(text: str) -> tuple[tuple[int, int], ...]:
+    # The same few passages are rendered again and again: split each once.
+    return tuple(sentence_spans(text))
+
+
 def _mapped_highlights(original: str, rendered: str, highlights: list[dict]) -> list[dict]:
     """The highlighted sentences, by their place in the paragraph: a rendering keeps its
     original's sentences one for one, or it gets no highlight."""
-    src, dst = sentence_spans(original), sentence_spans(rendered)
+    src, dst = _spans(original), _spans(rendered)
     if not highlights or len(src) != len(dst):
         return []
     starts = {s: k for k, (s, _) in enumerate(src)}
@@ -72,12 +79,13 @@ def localise(
     lang: str,
     translations: Mapping[str, Mapping[str, Mapping[str, str]]],
     titles: Mapping[str, Mapping[str, str]] | None = None,
+    own: str | None = None,
 ) -> dict:
     """``passage`` (a response item) in ``lang`` where the corpus renders it; its ``lang``
     says which language its text is in either way. A rendered passage keeps its original
     under ``original``; ``titles`` (entry id -> language -> title) renders its related
-    entries' titles."""
-    own = main_language(passage["text"])
+    entries' titles. ``own``: the passage's language, when known (else it is read)."""
+    own = own or main_language(passage["text"])
     rendered = translations.get(passage["id"], {}).get(lang) if lang != own else None
     if not rendered:
         return {**passage, "lang": own}
@@ -99,14 +107,16 @@ def localise(
     return out
 
 
-def renderings(passages: Iterable) -> tuple[dict, dict]:
+def renderings(passages: Iterable) -> tuple[dict, dict, dict]:
     """From an index's passages (``corpus.Passage``): passage id -> language -> {title,
-    text}, and entry id -> language -> title."""
+    text}, entry id -> language -> title, and passage id -> the language it is written in."""
     by_passage: dict[str, dict] = {}
     titles: dict[str, dict[str, str]] = {}
+    written: dict[str, str] = {}
     for p in passages:
+        written[p.id] = main_language(p.text)
         if p.translations:
             by_passage[p.id] = p.translations
             for lang, t in p.translations.items():
                 titles.setdefault(p.faq_id, {})[lang] = t["title"]
-    return by_passage, titles
+    return by_passage, titles, written

@@ -337,14 +337,18 @@ def turns_of(rows: Iterable[Any]) -> list[Turn]:
             reply_kind=r["reply_kind"],
             understood_as=r["understood_as"],
             language=r["language"],
+            unhelpful=bool(r["unhelpful"]),
         )
         for r in reversed(list(rows))
     ]
 
 
 def recent_turns_sql(mark: str, seq: str) -> str:
+    # A customer's "not helpful" vote on a turn counts as a failure of it (``failing``).
     return (
-        "SELECT question, answer_id, escalate, reason, reply_kind, understood_as, language"
+        "SELECT question, answer_id, escalate, reason, reply_kind, understood_as, language,"
+        " EXISTS (SELECT 1 FROM feedback f WHERE f.query_id = queries.id"
+        " AND f.source = 'customer' AND f.verdict = 'incorrect') AS unhelpful"
         " FROM queries"
         f" WHERE conversation_id = {mark} ORDER BY created_at DESC, {seq} DESC LIMIT {mark}"
     )

@@ -402,3 +402,16 @@ def test_docs_are_served_without_a_cdn(client) -> None:
     assert "cdn" not in page.text.lower() and "/docs/assets/swagger-ui-bundle.js" in page.text
     js = client.get("/docs/assets/swagger-ui-bundle.js")
     assert js.status_code == 200 and len(js.content) > 100_000
+
+
+def test_a_not_helpful_vote_offers_a_person_next(client: TestClient) -> None:
+    conv = {"conversation_id": "vote-1", "channel": "widget"}
+    first = client.post("/v1/query", json={"question": "忘记密码了怎么办", **conv}).json()
+    assert first["offer_human"] is None
+    vote = {"query_id": first["query_id"], "verdict": "incorrect"}
+    assert client.post("/v1/feedback", json=vote).status_code == 201
+    after = client.post("/v1/query", json={"question": "提现手续费是多少", **conv}).json()
+    assert after["escalate"] is False and after["offer_human"]["url"].startswith("https://")
+    # Another conversation is not affected.
+    other = client.post("/v1/query", json={"question": "提现手续费是多少"}).json()
+    assert other["offer_human"] is None

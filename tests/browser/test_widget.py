@@ -297,3 +297,16 @@ def test_an_english_answer_with_its_original_one_tap_away(server, en_page, zh_pa
     expect(page.get_by_test_id("qa-answer")).to_contain_text("safe")
     shot(page, "widget-english-answer-on-zh-page")
     assert watch.errors == []
+
+
+def test_a_follow_up_is_read_with_the_conversation(server, zh_page) -> None:
+    page, watch = zh_page
+    open_widget(page, server)
+    send(page, "账户被冻结了怎么办")
+    expect(page.get_by_test_id("qa-source")).to_contain_text("冻结")
+    # Alone, this names no topic; in the conversation it asks about the frozen account.
+    send(page, "一般是什么原因导致的?")
+    expect(page.get_by_test_id("qa-answer")).to_have_count(2)
+    expect(page.get_by_test_id("qa-source").last).to_contain_text("冻结")
+    shot(page, "widget-follow-up-zh")
+    assert watch.errors == []
