@@ -63,5 +63,10 @@ FULL = Profile(
         HttpRun("no cache, 2 encoder threads", NO_CACHE | {"QA_THREADS": "2"}, concurrency=(1, 32)),
         HttpRun("2 workers", workers=2),
         HttpRun("2 workers, no cache", NO_CACHE, workers=2),
+        HttpRun(
+            "2 workers, no cache, no query log",
+            NO_CACHE | {"QA_LOG_QUERIES": "false"},
+            workers=2,
+        ),
     ),
 )
