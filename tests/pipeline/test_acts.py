@@ -96,7 +96,9 @@ def test_asking_for_a_person_is_a_handoff(service: QAService, question: str) -> 
 
 
 @pytest.mark.parametrize(
-    "question", ["我的账号被盗了", "有人盗刷了我账户里的钱", "我被骗了 钱转给了骗子"]
+    "question",
+    # the last asks "what do I do", as the corpus's own "怎么防止被盗号" does (answered below)
+    ["我的账号被盗了", "有人盗刷了我账户里的钱", "我被骗了 钱转给了骗子", "我被盗号了怎么办"],
 )
 def test_an_emergency_goes_to_a_person_first(service: QAService, question: str) -> None:
     a = service.ask(question)
