@@ -60,7 +60,10 @@ def main() -> None:
     for k in range(4):
         fold = {i for i, f in zip(ids, folds, strict=True) if f == k}
         mine = [q for q in answerable if {e.split("#")[0] for e in q.expected} & fold]
+        rest = [q for q in answerable if q not in mine]
         scenarios.append((f"new {k + 1}/4", strip_some(corpus, fold), mine))
+        # The rich entries' own questions, with the cut entries beside them.
+        scenarios.append((f"kept {k + 1}/4", strip_some(corpus, fold), rest))
     if args.added:
         tmp = Path(args.added[0]).parent
         added = load_corpus(args.added[0])
@@ -68,6 +71,7 @@ def main() -> None:
         cache.add(corpus_vector_texts(both))
         asked = [q for q in load_questions(args.added[1]) if not q.escalate]
         scenarios.append((f"added ({tmp.name})", both, asked))
+        scenarios.append((f"old beside ({tmp.name})", both, answerable))
 
     for spec in args.variant or [["default"]]:
         name, *pairs = spec

@@ -19,16 +19,22 @@ def fuse(
     lexical: np.ndarray,
     matcher: np.ndarray | None,
     config: PipelineConfig,
+    sparse: np.ndarray | None = None,
 ) -> np.ndarray:
     """One score per entry: the dense score, plus BM25 relative to its best entry, plus the
-    matcher's probability, each weighted."""
+    matcher's probability, each weighted. ``sparse`` marks entries with too few examples for
+    the matcher to know them: they take the best vote of the others instead of their own."""
     fused = dense.copy()
     lex_max = float(lexical.max()) if lexical.size else 0.0
     # A leg with no signal (e.g. English against Chinese text) gets no vote at all.
     if config.lexical_weight and lex_max > 0:
         fused += config.lexical_weight * (lexical / lex_max)
     if matcher is not None and config.matcher_weight:
-        fused += config.matcher_weight * matcher[: len(dense)]
+        votes = matcher[: len(dense)]
+        if sparse is not None and sparse.any() and not sparse.all():
+            lent = config.matcher_sparse_share * votes[~sparse].max()
+            votes = np.where(sparse, np.maximum(votes, lent), votes)
+        fused += config.matcher_weight * votes
     return fused
 
 

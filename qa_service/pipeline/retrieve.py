@@ -40,6 +40,13 @@ class Retriever:
             entry_passages[e].append(i)
         self._ranker = PassageRanker(index, self.passage_entry, entry_passages)
         self._meter = SignalMeter(index, self.config, entry_passages)
+        self._sparse = np.asarray(
+            [
+                len(e.get("alt_questions", ())) < self.config.matcher_sparse_below
+                for e in index.entries
+            ],
+            dtype=bool,
+        )
 
     def search(self, norm_query: str, query_vec: np.ndarray, top_k: int = 3) -> Retrieval:
         cfg, idx = self.config, self.index
@@ -48,7 +55,7 @@ class Retriever:
         matcher = None
         if idx.matcher is not None and cfg.matcher_weight:
             matcher = idx.matcher.proba(query_vec)
-        fused = fuse(dense.entries, lexical, matcher, cfg)
+        fused = fuse(dense.entries, lexical, matcher, cfg, self._sparse)
         order = np.argsort(-fused, kind="stable")
         hits = self._ranker.rank(query_vec, fused, order, dense.passages, top_k, cfg)
         signals = self._meter.measure(norm_query, query_vec, fused, order, dense, lexical, matcher)

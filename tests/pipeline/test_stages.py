@@ -97,6 +97,22 @@ def test_fuse_adds_each_leg_by_its_weight() -> None:
     assert np.allclose(fuse(dense, np.zeros(3), None, cfg), dense)
 
 
+def test_fuse_lends_an_entry_with_a_title_only_half_the_best_matcher_vote() -> None:
+    dense = np.asarray([0.5, 0.6, 0.1], dtype=np.float32)
+    probs = np.asarray([0.8, 0.01, 0.1, 0.09])  # entry 1 has a title only: the matcher
+    sparse = np.asarray([False, True, False])  # cannot know it
+    cfg = PipelineConfig(lexical_weight=0.0, matcher_weight=0.3, matcher_sparse_share=0.5)
+    fused = fuse(dense, np.zeros(3), probs, cfg, sparse)
+    assert np.allclose(fused, dense + 0.3 * np.asarray([0.8, 0.4, 0.1]))
+    assert int(np.argmax(fused)) == 0  # still behind a rich entry the matcher is sure of
+    # Its own vote when that is higher, and nothing lent when every entry is alike.
+    assert np.isclose(
+        fuse(dense, np.zeros(3), np.asarray([0.2, 0.7, 0.1, 0.0]), cfg, sparse)[1], 0.6 + 0.3 * 0.7
+    )
+    everyone = np.ones(3, dtype=bool)
+    assert np.allclose(fuse(dense, np.zeros(3), probs, cfg, everyone), dense + 0.3 * probs[:3])
+
+
 def test_retrieval_ranks_passages_and_marks_the_answering_sentence(tiny) -> None:
     _, index = tiny
     r = Retriever(index).search(normalise("退款多久到账"), _vec("退款多久到账"), top_k=2)
