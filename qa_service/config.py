@@ -88,6 +88,8 @@ class Settings(BaseSettings):
     batch_max_size: int = Field(default=64, ge=1, le=1024)
     batch_max_wait_ms: float = Field(default=0.0, ge=0.0, le=50.0)
     search_threads: int = Field(default=1, ge=1, le=64, description="FAISS threads a query")
+    # How long a thread may hold the GIL while another waits (Python's default: 5 ms).
+    switch_interval_ms: float = Field(default=0.5, gt=0.0, le=100.0)
 
     @field_validator("cors_origins", mode="before")
     @classmethod

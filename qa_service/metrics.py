@@ -100,6 +100,7 @@ class Metrics:
         self.reloads = Counter(
             "qa_index_reloads", "Index reloads, by result", ["result"], registry=self.registry
         )
+        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
         self._index = IndexCollector(manifest)
         self.registry.register(self._index)
         if dropped_logs is not None:
@@ -120,9 +121,15 @@ class Metrics:
             )
 
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
-        key = (method, route, str(status))
-        self.requests.labels(*key).inc()
-        self.latency.labels(*key).observe(seconds)
+        key = (method, route, status)
+        children = self._children.get(key)
+        if children is None:
+            # ``labels()`` validates and locks on every call; a route's children never change.
+            labels = (method, route, str(status))
+            children = self.requests.labels(*labels), self.latency.labels(*labels)
+            self._children[key] = children
+        children[0].inc()
+        children[1].observe(seconds)
 
     def observe_answer(self, answer: Any) -> None:
         """Count one answer; escalation rate = qa_escalations_total / qa_queries_total."""

@@ -128,19 +128,20 @@ class RequestContextMiddleware:
             route = route_template(scope)
             if self.metrics is not None:
                 self.metrics.observe_request(scope["method"], route, status, seconds)
-            access_log.info(
-                "%s %s %d",
-                scope["method"],
-                mask_pii(scope["path"]),
-                status,
-                extra={
-                    "request_id": rid,
-                    "route": route,
-                    "status": status,
-                    "ms": round(seconds * 1000, 2),
-                    "client": (scope.get("client") or ("-",))[0],
-                },
-            )
+            if access_log.isEnabledFor(logging.INFO):  # its arguments cost a mask and a dict
+                access_log.info(
+                    "%s %s %d",
+                    scope["method"],
+                    mask_pii(scope["path"]),
+                    status,
+                    extra={
+                        "request_id": rid,
+                        "route": route,
+                        "status": status,
+                        "ms": round(seconds * 1000, 2),
+                        "client": (scope.get("client") or ("-",))[0],
+                    },
+                )
             request_id_var.reset(token)
 
 

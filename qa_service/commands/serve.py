@@ -21,20 +21,25 @@ def run(args: argparse.Namespace) -> int:
     import uvicorn
 
     from ..logging import log_config
+    from ..serving import can_share_port, run_workers
 
     s = settings_from(args)
     export_env(s)
     host = args.host or s.host
     port = args.port or s.port
-    uvicorn.run(
-        "qa_service.api.main:create_app",
+    config = dict(
+        app="qa_service.api.main:create_app",
         factory=True,
         host=host,
         port=port,
-        workers=args.workers,
         log_level=args.log_level,
         log_config=log_config(args.log_level),
         access_log=False,  # the app logs each request itself, as JSON with PII masked
         timeout_graceful_shutdown=10,
     )
+    if args.workers > 1 and can_share_port():
+        # Each worker listens itself, so the kernel spreads connections evenly.
+        run_workers(config, args.workers)
+    else:
+        uvicorn.run(workers=args.workers, **config)
     return 0
