@@ -20,15 +20,24 @@ def fuse(
     matcher: np.ndarray | None,
     config: PipelineConfig,
     sparse: np.ndarray | None = None,
+    blind: np.ndarray | None = None,
 ) -> np.ndarray:
     """One score per entry: the dense score, plus BM25 relative to its best entry, plus the
     matcher's probability, each weighted. ``sparse`` marks entries with too few examples for
-    the matcher to know them: they take the best vote of the others instead of their own."""
+    the matcher to know them: they take the best vote of the others instead of their own.
+    ``blind`` marks entries written in another language than the question."""
     fused = dense.copy()
     lex_max = float(lexical.max()) if lexical.size else 0.0
-    # A leg with no signal (e.g. English against Chinese text) gets no vote at all.
-    if config.lexical_weight and lex_max > 0:
-        fused += config.lexical_weight * (lexical / lex_max)
+    # A leg with no signal (e.g. English against Chinese text) gets no vote at all...
+    votes = lexical / lex_max if lex_max > 0 else np.zeros_like(dense)
+    if blind is not None and blind.any() and config.lexical_blind_scale > 0:
+        # ...unless it is blind by language: then the dense leg stands in for it, so an
+        # English question is not a lexical vote short of a Chinese one.
+        d = dense[blind]
+        votes = np.where(blind, 0.0, votes)
+        votes[blind] = np.exp(-(d.max() - d) / config.lexical_blind_scale)
+    if config.lexical_weight and votes.any():
+        fused += config.lexical_weight * votes
     if matcher is not None and config.matcher_weight:
         votes = matcher[: len(dense)]
         if sparse is not None and sparse.any() and not sparse.all():

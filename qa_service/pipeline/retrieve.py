@@ -12,6 +12,7 @@ from ..index import IndexData
 from .config import PipelineConfig
 from .dense import dense_scores
 from .fuse import Hit, PassageRanker, fuse
+from .language import main_language
 from .measure import SignalMeter
 from .signals import Signals
 
@@ -40,6 +41,8 @@ class Retriever:
             entry_passages[e].append(i)
         self._ranker = PassageRanker(index, self.passage_entry, entry_passages)
         self._meter = SignalMeter(index, self.config, entry_passages)
+        # Each entry's language, for the lexical leg's blindness across languages.
+        self._languages = np.asarray([main_language(e["question"]) for e in index.entries])
         self._sparse = np.asarray(
             [
                 len(e.get("alt_questions", ())) < self.config.matcher_sparse_below
@@ -55,7 +58,10 @@ class Retriever:
         matcher = None
         if idx.matcher is not None and cfg.matcher_weight:
             matcher = idx.matcher.proba(query_vec)
-        fused = fuse(dense.entries, lexical, matcher, cfg, self._sparse)
+        blind = None
+        if cfg.lexical_blind_scale > 0:
+            blind = self._languages != main_language(norm_query)
+        fused = fuse(dense.entries, lexical, matcher, cfg, self._sparse, blind)
         order = np.argsort(-fused, kind="stable")
         hits = self._ranker.rank(query_vec, fused, order, dense.passages, top_k, cfg)
         signals = self._meter.measure(norm_query, query_vec, fused, order, dense, lexical, matcher)

@@ -113,6 +113,22 @@ def test_fuse_lends_an_entry_with_a_title_only_half_the_best_matcher_vote() -> N
     assert np.allclose(fuse(dense, np.zeros(3), probs, cfg, everyone), dense + 0.3 * probs[:3])
 
 
+def test_fuse_lets_the_dense_leg_stand_in_for_bm25_blind_by_language() -> None:
+    dense = np.asarray([0.5, 0.6, 0.45], dtype=np.float32)
+    silent = np.zeros(3)  # an English question against Chinese entries: no term in common
+    cfg = PipelineConfig(lexical_weight=0.2, matcher_weight=0.0, lexical_blind_scale=0.05)
+    blind = np.ones(3, dtype=bool)
+    fused = fuse(dense, silent, None, cfg, blind=blind)
+    votes = np.exp(-(0.6 - dense) / 0.05)
+    assert np.allclose(fused, dense + 0.2 * votes)
+    assert np.isclose(fused[1], 0.8)  # the nearest entry gets the vote BM25 gives its best
+    # Entries in the question's own language keep BM25's vote; off, nothing is lent.
+    mixed = fuse(dense, np.asarray([0.0, 0.0, 3.0]), None, cfg, blind=np.asarray([1, 1, 0], bool))
+    assert np.isclose(mixed[2], 0.45 + 0.2) and np.isclose(mixed[1], 0.6 + 0.2)
+    off = PipelineConfig(lexical_weight=0.2, matcher_weight=0.0)
+    assert np.allclose(fuse(dense, silent, None, off, blind=blind), dense)
+
+
 def test_retrieval_ranks_passages_and_marks_the_answering_sentence(tiny) -> None:
     _, index = tiny
     r = Retriever(index).search(normalise("退款多久到账"), _vec("退款多久到账"), top_k=2)
