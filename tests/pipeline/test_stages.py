@@ -125,7 +125,7 @@ def test_fuse_lets_the_dense_leg_stand_in_for_bm25_blind_by_language() -> None:
     # Entries in the question's own language keep BM25's vote; off, nothing is lent.
     mixed = fuse(dense, np.asarray([0.0, 0.0, 3.0]), None, cfg, blind=np.asarray([1, 1, 0], bool))
     assert np.isclose(mixed[2], 0.45 + 0.2) and np.isclose(mixed[1], 0.6 + 0.2)
-    off = PipelineConfig(lexical_weight=0.2, matcher_weight=0.0)
+    off = PipelineConfig(lexical_weight=0.2, matcher_weight=0.0, lexical_blind_scale=0.0)
     assert np.allclose(fuse(dense, silent, None, off, blind=blind), dense)
 
 
