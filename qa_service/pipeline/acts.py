@@ -25,7 +25,10 @@ FILE_NAME = "acts.yaml"
 SMALL_TALK = "small talk"
 ESCALATE = "escalate"
 CONTEXT = "context"  # a follow-up, read with the conversation's earlier turns
-_KINDS = (SMALL_TALK, ESCALATE, CONTEXT)
+# A request for a person: escalates whenever the classifier takes a message for it, however
+# sure an answer would be (a person asked for must be reached).
+HANDOFF = "handoff"
+_KINDS = (SMALL_TALK, ESCALATE, HANDOFF, CONTEXT)
 LANGS = ("zh", "en")
 # The classes every message may fall in besides the acts.
 FAQ, NOT_COVERED, OFF_TOPIC = "faq", "not covered", "off-topic"
@@ -118,7 +121,7 @@ def _parse(text: str, name: str, known: dict | None = None) -> dict:
 @dataclass(frozen=True)
 class Act:
     name: str
-    kind: str  # SMALL_TALK or ESCALATE
+    kind: str  # SMALL_TALK, ESCALATE, HANDOFF or CONTEXT
     probability: float
 
 
@@ -146,10 +149,15 @@ class ActModel:
     @staticmethod
     def overrides(act: Act, faq_escalates: bool, faq_confidence: float) -> bool:
         """Whether ``act`` replaces what the FAQ would do: always when the FAQ would hand the
-        message to a person anyway, otherwise only when the act is at least as probable as
-        the answer is confident ("我的账户被冻洁了" sits near "my card is lost, freeze it", but
-        the frozen-account entry is surer)."""
-        return faq_escalates or act.probability >= faq_confidence
+        message to a person anyway, or when the act is a request for a person (``handoff``)
+        that the classifier takes over the corpus's own questions: such a request answered
+        with the contact article ("我要找人工客服", 0.99 sure) fails the customer more than a
+        handoff fails one who asked about contact channels. Other acts replace an answer only
+        when at least as probable as the answer is confident ("我的账户被冻洁了" sits near
+        "my card is lost, freeze it", but the frozen-account entry is surer)."""
+        if faq_escalates or act.kind == HANDOFF:
+            return True
+        return act.probability >= faq_confidence
 
     def reply(self, act: str, lang: str) -> str:
         return self.spec["replies"][act][lang if lang in LANGS else "en"]

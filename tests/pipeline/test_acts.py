@@ -9,6 +9,7 @@ import pytest
 from qa_service.corpus import CorpusError, load_corpus
 from qa_service.evaluation.dialogue import load_messages, score
 from qa_service.pipeline import acts
+from qa_service.pipeline.acts import ESCALATE, HANDOFF, SMALL_TALK, Act, ActModel
 from qa_service.service import QAService
 
 DATA = Path(__file__).parents[1] / "data" / "dialogue"
@@ -87,7 +88,17 @@ def test_small_talk_gets_a_reply_in_its_language(
     assert a.reply["text"] == service.index.acts.reply(kind, lang)
 
 
-@pytest.mark.parametrize("question", ["转人工", "人工", "I want to talk to a human"])
+@pytest.mark.parametrize(
+    "question",
+    # The last two sit by the contact entries, which would answer them 0.97-0.99 sure.
+    [
+        "转人工",
+        "人工",
+        "I want to talk to a human",
+        "我要找人工客服",
+        "有没有真人客服啊 我要找人工",
+    ],
+)
 def test_asking_for_a_person_is_a_handoff(service: QAService, question: str) -> None:
     a = service.ask(question)
     assert a.escalate and a.escalation["reason"] == "human_requested"
@@ -137,7 +148,17 @@ def test_the_acts_dev_set_is_recognised(service: QAService) -> None:
     by = {s.group: s for s in rows}
     assert by["question (all)"].share == 1.0
     assert by["urgent (all)"].share >= 0.75
-    assert by["human (all)"].share >= 0.8
+    assert by["human (all)"].share >= 0.9
+
+
+def test_a_request_for_a_person_beats_a_sure_answer_and_an_emergency_does_not() -> None:
+    person = Act("human", HANDOFF, 0.6)
+    assert ActModel.overrides(person, faq_escalates=False, faq_confidence=0.99)
+    # An emergency, or small talk, replaces an answer only when at least as probable.
+    urgent = Act("urgent", ESCALATE, 0.6)
+    assert not ActModel.overrides(urgent, faq_escalates=False, faq_confidence=0.99)
+    assert ActModel.overrides(urgent, faq_escalates=False, faq_confidence=0.5)
+    assert ActModel.overrides(Act("thanks", SMALL_TALK, 0.2), faq_escalates=True, faq_confidence=0)
 
 
 def test_a_follow_up_is_read_with_the_conversation(service: QAService) -> None:
