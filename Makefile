@@ -38,9 +38,12 @@ $(VENV)/.installed-mpnet: $(VENV)/.installed-test
 # The embedded OKPAY default fits its escalation on its labelled dev questions too; any other
 # corpus (CORPUS=...) is fitted on what it says about itself (docs/living-faq.md).
 QUESTIONS ?= $(if $(filter corpus,$(CORPUS)),tests/data/dev.jsonl,)
+# Its dev questions that name passages order the passages within an entry (docs/living-faq.md).
+PASSAGE_QUESTIONS ?= $(if $(filter corpus,$(CORPUS)),tests/data/passages_dev.jsonl,)
 
 index: install
-	$(BIN)/qa-service index --corpus $(CORPUS) --index-dir $(INDEX) $(if $(QUESTIONS),--questions $(QUESTIONS))
+	$(BIN)/qa-service index --corpus $(CORPUS) --index-dir $(INDEX) $(if $(QUESTIONS),--questions $(QUESTIONS)) \
+	  $(if $(PASSAGE_QUESTIONS),--passage-questions $(PASSAGE_QUESTIONS))
 
 run: index
 	@echo "qa-service on http://$(HOST):$(PORT)/  (agent console: /agent, API docs: /docs)"

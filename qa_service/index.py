@@ -23,7 +23,7 @@ import math
 import os
 import shutil
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -85,6 +85,9 @@ class IndexData:
     sentence_vectors: np.ndarray | None = None
     sentence_passage: np.ndarray | None = None
     sentence_spans: np.ndarray | None = None
+    # Labelled questions that name one passage of an entry: their vectors and that passage.
+    passage_examples: np.ndarray | None = None
+    passage_example_owner: np.ndarray | None = None
     calibration: Calibration | None = None  # fitted to this corpus at build time
     # What the detail check looks for (``details.load_spec``); the generic kinds when empty.
     details_spec: dict = field(default_factory=dict)
@@ -450,6 +453,8 @@ def write_build(
             calibration.save(tmp / "calibration.json")
         if data.sentence_vectors is not None:
             np.save(tmp / "sentences.npy", data.sentence_vectors)
+        if data.passage_examples is not None and len(data.passage_examples):
+            np.save(tmp / "passage_examples.npy", data.passage_examples)
         offsets = data.question_offsets
         table = {
             "entries": data.entries,
@@ -462,6 +467,7 @@ def write_build(
             "negative_offset": data.negative_offset,
             "sentence_passage": _list(data.sentence_passage),
             "sentence_spans": _list(data.sentence_spans),
+            "passage_example_owner": _list(data.passage_example_owner),
             "details": data.details_spec,
             "acts": data.acts.table() if data.acts is not None else None,
         }
@@ -559,6 +565,21 @@ def _prune(builds: Path, keep: Path) -> None:
             shutil.rmtree(old, ignore_errors=True)
 
 
+def passage_examples(
+    passages: Sequence[Passage], questions: Iterable[tuple[str, Sequence[str]]]
+) -> tuple[list[str], list[int]]:
+    """The labelled questions that name exactly one passage (``payment-methods#2``), as texts
+    and the index of that passage; questions naming an entry, or several, are left out."""
+    pos = {p.id: i for i, p in enumerate(passages)}
+    texts, owners = [], []
+    for question, expected in questions:
+        named = [pos[e] for e in expected if e in pos]
+        if len(named) == 1 and len(expected) == 1:
+            texts.append(question)
+            owners.append(named[0])
+    return texts, owners
+
+
 def load_index(index_dir: Path, expected_embedder: str | None = None) -> IndexData:
     path = resolve_build(Path(index_dir))
     try:
@@ -581,6 +602,8 @@ def load_index(index_dir: Path, expected_embedder: str | None = None) -> IndexDa
         matcher = Matcher.load(path / "matcher.npz") if (path / "matcher.npz").exists() else None
         negatives = np.load(path / "negatives.npy") if (path / "negatives.npy").exists() else None
         sentences = np.load(path / "sentences.npy") if (path / "sentences.npy").exists() else None
+        examples_file = path / "passage_examples.npy"
+        examples = np.load(examples_file) if examples_file.exists() else None
         act_arrays = dict(np.load(path / "acts.npz")) if (path / "acts.npz").exists() else None
         cal_file = path / "calibration.json"
         calibration = Calibration.load(cal_file) if cal_file.exists() else None
@@ -617,6 +640,10 @@ def load_index(index_dir: Path, expected_embedder: str | None = None) -> IndexDa
             else None,
             negative_offset=float(table.get("negative_offset", 0.0)),
             sentence_vectors=sentences,
+            passage_examples=examples,
+            passage_example_owner=np.asarray(table.get("passage_example_owner", []), dtype=np.int32)
+            if examples is not None
+            else None,
             sentence_passage=np.asarray(table.get("sentence_passage", []), dtype=np.int32),
             sentence_spans=np.asarray(table.get("sentence_spans", []), dtype=np.int32).reshape(
                 -1, 2

@@ -14,6 +14,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from .corpus import Corpus, CorpusError, Negative, load_corpus
 from .corpus_fit import CorpusFit
 from .derived import Labelled
@@ -24,9 +26,11 @@ from .index import (
     assemble_index,
     corpus_vector_texts,
     fresh_build,
+    passage_examples,
     write_build,
 )
 from .pipeline.config import DEFAULTS, PipelineConfig
+from .pipeline.normalise import normalise
 from .stale import StaleLine, find_stale, without
 
 
@@ -48,6 +52,7 @@ def build_index(
     fit: bool = True,
     questions: Sequence[Labelled] = (),
     questions_name: str | None = None,
+    passage_questions: Sequence[Labelled] = (),
     strict: bool = False,
     fit_progress: Callable[[int, int], None] | None = None,
 ) -> Build:
@@ -55,11 +60,13 @@ def build_index(
 
     ``fit``: fit escalation to this corpus from questions derived from it, refined by
     ``questions`` when given; otherwise the service uses its packaged calibration.
+    ``passage_questions``: labelled questions that name passages; within an entry whose
+    passages all have some, the passage whose questions sit nearest is shown first.
     ``strict``: a stale not-covered line is an error (``CorpusError``) instead of a warning.
     """
     corpus = corpus or load_corpus(corpus_path)
     # The fit is part of the build: other labelled questions, or none, make it stale too.
-    labels_key = _labels_key(questions) if fit else None
+    labels_key = _labels_key([*questions, *passage_questions]) if fit or passage_questions else None
     live = None if force else fresh_build(index_dir, corpus, embedder.spec)
     # Built with other settings (the matcher's, the Flat/IVF cut), it is stale too.
     same_config = (
@@ -75,6 +82,13 @@ def build_index(
         raise CorpusError([str(s) for s in stale])
     corpus = without(corpus, stale)
     data = assemble_index(corpus, cache, config=config)
+    if passage_questions:
+        texts, owners = passage_examples(
+            corpus.passages, ((normalise(q.question), q.expected) for q in passage_questions)
+        )
+        cache.add(texts, batch_size)
+        data.passage_examples = cache.get(texts)
+        data.passage_example_owner = np.asarray(owners, dtype=np.int32)
     calibration, quality = None, None
     stale_labels: list[StaleLine] = []
     if fit:

@@ -21,6 +21,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="labelled questions (JSONL or CSV) that refine the escalation fit",
     )
     p.add_argument(
+        "--passage-questions",
+        type=Path,
+        help="labelled questions naming passages (payment-methods#2): within an entry whose "
+        "passages all have some, the passage nearest by them is shown first",
+    )
+    p.add_argument(
         "--strict",
         action="store_true",
         help="fail when a not-covered question is answered by an entry",
@@ -42,6 +48,7 @@ def run(args: argparse.Namespace) -> int:
     s = settings_from(args)
     corpus = load_corpus(s.corpus)
     questions = load_questions(args.questions) if args.questions else []
+    passage_questions = load_questions(args.passage_questions) if args.passage_questions else []
     embedder = load_embedder(s.embedder, s.threads)
     result = build_index(
         s.corpus,
@@ -53,6 +60,7 @@ def run(args: argparse.Namespace) -> int:
         fit=not args.no_fit,
         questions=questions,
         questions_name=str(args.questions) if args.questions else None,
+        passage_questions=passage_questions,
         strict=args.strict,
         fit_progress=progress_bar("fitting escalation"),
     )

@@ -25,7 +25,7 @@ class PipelineConfig:
     # BM25 cannot see an entry written in another language than the question ("refund?"
     # against Chinese text): such entries get a stand-in vote from the dense leg, the full
     # vote for the nearest and less by exp(-gap / scale), as BM25 gives its best entry (0: off)
-    lexical_blind_scale: float = 0.1
+    lexical_blind_scale: float = 0.0
     within_entry_weight: float = 0.1  # how much passage similarity reorders inside an entry
     matcher_weight: float = 0.3  # learned matcher's probability, added to the fused score
     # An entry with fewer alt questions than this gets, in place of its own matcher vote, the

@@ -74,6 +74,18 @@ class PassageRanker:
             ],
             dtype=bool,
         )
+        # Labelled questions naming passages: an entry whose passages (context ones aside)
+        # all have some is ranked within by them, question against question, which tells
+        # "账户被冻结了怎么解冻" (the remedy) from "为什么会被冻结" (the reasons) better
+        # than either against the passages' text (docs/living-faq.md).
+        self._examples: dict[int, np.ndarray] = {}
+        if index.passage_examples is not None and index.passage_example_owner is not None:
+            owners = index.passage_example_owner
+            for members in entry_passages:
+                shown = [p for p in members if not self._context[p]]
+                if len(shown) > 1 and all((owners == p).any() for p in shown):
+                    for p in shown:
+                        self._examples[p] = index.passage_examples[owners == p]
         # A sentence that asks ("那么,如何联系客服呢?") frames the answer; it never is one.
         spans = [] if index.sentence_spans is None else index.sentence_spans.tolist()
         owners = [] if index.sentence_passage is None else index.sentence_passage.tolist()
@@ -134,5 +146,10 @@ class PassageRanker:
                     if mine.sum() > 1:
                         start, end = idx.sentence_spans[rows[best]].tolist()
                         highlights[p] = (start, end)
+        if self._examples:
+            for p in (p for e in entries.tolist() for p in self.entry_passages[e]):
+                examples = self._examples.get(p)
+                if examples is not None:
+                    answers[p] = float((examples @ query_vec).max())
         answers[self._context] = -1.0
         return answers, highlights

@@ -203,3 +203,52 @@ def test_a_calibration_with_a_sparse_part_round_trips(tmp_path: Path) -> None:
     back = Calibration.load(tmp_path / "cal.json")
     assert isinstance(back.sparse, Calibration) and back.sparse.answer_threshold == 0.4
     assert Calibration.load(None).sparse is None  # the packaged default has none
+
+
+def test_labelled_questions_naming_passages_order_the_passages_within_an_entry(
+    tmp_path: Path,
+) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    entry = {
+        "id": "frozen",
+        "question": "账户被冻结了怎么办?",
+        "answer": "账户会因为异常登录或者未完成实名认证被冻结。\n\n提交身份证照片后一个工作日内解冻。",
+    }
+    (corpus / "faq.jsonl").write_text(json.dumps(entry, ensure_ascii=False) + "\n", "utf-8")
+    labelled = tmp_path / "passages.jsonl"
+    rows = [
+        ("为什么会被冻结", "frozen#1"),
+        ("什么原因冻结的", "frozen#1"),
+        ("要等几天才能恢复", "frozen#2"),
+        ("多久能恢复使用", "frozen#2"),
+        ("冻结了怎么办", "frozen"),  # names the entry, not a passage: left out
+    ]
+    labelled.write_text(
+        "".join(
+            json.dumps({"question": q, "expected": [e], "escalate": False}, ensure_ascii=False)
+            + "\n"
+            for q, e in rows
+        ),
+        "utf-8",
+    )
+    from qa_service.labelled import load_questions
+
+    build_index(
+        corpus,
+        tmp_path / "index",
+        EMBEDDER,
+        fit=False,
+        passage_questions=load_questions(labelled),
+    )
+    index = load_index(tmp_path / "index", expected_embedder=EMBEDDER.spec)
+    assert index.passage_example_owner.tolist() == [0, 0, 1, 1]
+    # The passages' own text shares no word with the question; its examples do.
+    question = "要等几天恢复"
+    hits = Retriever(index).search(normalise(question), _vec(question), top_k=2).hits
+    assert hits[0].passage.id == "frozen#2"
+    build_index(corpus, tmp_path / "plain", EMBEDDER, fit=False)
+    plain = load_index(tmp_path / "plain")
+    assert plain.passage_examples is None
+    hits = Retriever(plain).search(normalise(question), _vec(question), top_k=2).hits
+    assert hits[0].passage.id == "frozen#1"
