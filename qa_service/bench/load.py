@@ -25,6 +25,13 @@ done = function(summary, latency, requests)
     e.status, latency:percentile(50), latency:percentile(99), latency.mean))
 end
 """
+
+
+def wrk_done() -> str:
+    """The Lua ``done`` hook that prints wrk's figures for ``parse_wrk``."""
+    return _WRK_DONE
+
+
 _WRK_LINE = re.compile(r"^WRK_RESULT (\{.*\})$", re.MULTILINE)
 
 

@@ -34,6 +34,7 @@ class Profile:
     scale: ScalePlan
     http_runs: tuple[HttpRun, ...]
     encoder_threads: tuple[int, ...] = ()  # also time the raw encoder with these BLAS threads
+    peer: bool = False  # txtai's API over the same encoder and texts, in the same run
 
 
 QUICK = Profile(
@@ -54,6 +55,7 @@ FULL = Profile(
     build_passages=1000,
     scale=ScalePlan(),
     encoder_threads=(1, 2),
+    peer=True,
     http_runs=(
         HttpRun("default", concurrency=(1, 32)),
         HttpRun("no cache", NO_CACHE, concurrency=(1, 32)),
@@ -62,7 +64,7 @@ FULL = Profile(
         HttpRun("no cache, h11 + asyncio", NO_CACHE, uvicorn_args=PURE_PYTHON_HTTP),
         HttpRun("no cache, 2 encoder threads", NO_CACHE | {"QA_THREADS": "2"}, concurrency=(1, 32)),
         HttpRun("2 workers", workers=2),
-        HttpRun("2 workers, no cache", NO_CACHE, workers=2),
+        HttpRun("2 workers, no cache", NO_CACHE, workers=2, concurrency=(1, 32)),
         HttpRun(
             "2 workers, no cache, no query log",
             NO_CACHE | {"QA_LOG_QUERIES": "false"},

@@ -92,6 +92,54 @@ def _params(p: dict) -> str:
     return ", ".join(f"{k}={v}" for k, v in p.items()) or "-"
 
 
+def peer_lines(r: dict) -> list[str]:
+    """The peer's rows, each beside this service's uncached runs at its concurrency, with
+    the ratios measured in the same run."""
+    lines: list[str] = []
+    peer = r.get("peer")
+    if peer:
+        lines += ["## Peer: txtai, same encoder, same texts, same run", ""]
+        if peer.get("error"):
+            lines += [f"Not measured: {peer['error']}", ""]
+        rows = []
+        for run in peer.get("runs", []):
+            c = run["concurrency"]
+            ours = [
+                h
+                for h in r.get("http", [])
+                if h["concurrency"] == c and h["config"] in ("no cache", "2 workers, no cache")
+            ]
+            for h in ours:
+                rows.append(
+                    [
+                        f"qa-service {h['config']} ({h['workers']} worker(s))",
+                        c,
+                        f"{h['rps']:.0f}",
+                        h["p50_ms"],
+                        h["p99_ms"],
+                        f"{h['rps'] / run['rps']:.2f}" if run["rps"] else "-",
+                        f"{run['p50_ms'] / h['p50_ms']:.2f}" if h["p50_ms"] else "-",
+                    ]
+                )
+            rows.append(
+                [
+                    "txtai API (1 process)",
+                    c,
+                    f"{run['rps']:.0f}",
+                    run["p50_ms"],
+                    run["p99_ms"],
+                    "",
+                    "",
+                ]
+            )
+        if rows:
+            lines += _table(
+                ["server", "c", "req/s", "p50 ms", "p99 ms", "req/s vs txtai", "txtai p50 / ours"],
+                rows,
+            )
+    return lines
+
+
 def render_markdown(r: dict) -> str:
     m = r["machine"]
     lines = [
@@ -194,6 +242,7 @@ def render_markdown(r: dict) -> str:
             ],
             rows,
         )
+    lines += peer_lines(r)
     if r.get("build"):
         lines += ["## Index build", ""]
         lines += _table(

@@ -17,7 +17,8 @@ from ..service import QAService
 from .build import bench_build
 from .coldstart import bench_cold_start
 from .inprocess import bench_ask, bench_encoder, raw_embedder
-from .load import run_load
+from .load import have_wrk, run_load
+from .peer import ensure_venv, run_search_load, serve_peer
 from .profiles import Profile
 from .questions import load_questions
 from .report import evaluate_targets, render_markdown
@@ -56,6 +57,34 @@ def _http(
                     | {"memory": srv.memory()}
                 )
                 saved()
+
+
+def _peer(
+    settings: Settings, profile: Profile, questions: list[str], workdir: Path, step: Step
+) -> dict:
+    """txtai's API over the same encoder and the same texts as the index, at the same
+    concurrencies; an error instead when it cannot be installed or wrk is missing."""
+    if not have_wrk():
+        return {"error": "wrk is not installed (apt-get install wrk)"}
+    try:
+        python = ensure_venv(step=step)
+    except RuntimeError as exc:
+        step(f"peer: skipped: {exc}")
+        return {"error": str(exc)}
+    table = json.loads((resolve_build(settings.index_dir) / "table.json").read_text())
+    texts = [p["text"] for p in table["passages"]]
+    texts += [q for e in table["entries"] for q in (e["question"], *e["alt_questions"])]
+    runs = []
+    try:
+        with serve_peer(python, texts, workdir / "peer") as url:
+            for c in (1, 32):
+                run_search_load(url, questions, c, profile.warmup_seconds, workdir)
+                result = run_search_load(url, questions, c, profile.http_seconds, workdir)
+                runs.append(result | {"load_avg_1m": load_average()})
+    except (RuntimeError, OSError) as exc:
+        step(f"peer: failed: {exc}")
+        return {"error": str(exc), "runs": runs}
+    return {"name": "txtai", "texts": len(texts), "query": "GET /search?limit=3", "runs": runs}
 
 
 def _save(path: Path, results: dict) -> None:
@@ -151,6 +180,10 @@ def _run(
             results["http"],
             lambda: _save(partial, results),
         )
+    if profile.peer and "peer" not in skip:
+        step("peer: txtai")
+        results["peer"] = _peer(settings, profile, questions, work, step)
+        _save(partial, results)
     if "cold" not in skip:
         step("cold start")
         results["cold_start"] = bench_cold_start(settings.index_dir, work, questions)
