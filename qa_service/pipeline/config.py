@@ -31,7 +31,7 @@ class PipelineConfig:
     # An entry with fewer alt questions than this gets, in place of its own matcher vote, the
     # best vote of an entry with more: the matcher cannot know an entry from a title, so one
     # is compared with the rich entries on the dense and BM25 legs alone (0: off).
-    matcher_sparse_below: int = 3
+    matcher_sparse_below: int = 0
     matcher_sparse_share: float = 0.5  # the share of that best vote such an entry takes
     density_correction: bool = True  # each entry's similarity less its background's
     dense_candidates: int = 256  # dense neighbours gathered a query; small corpora: all

@@ -101,7 +101,9 @@ def test_fuse_lends_an_entry_with_a_title_only_half_the_best_matcher_vote() -> N
     dense = np.asarray([0.5, 0.6, 0.1], dtype=np.float32)
     probs = np.asarray([0.8, 0.01, 0.1, 0.09])  # entry 1 has a title only: the matcher
     sparse = np.asarray([False, True, False])  # cannot know it
-    cfg = PipelineConfig(lexical_weight=0.0, matcher_weight=0.3, matcher_sparse_share=0.5)
+    cfg = PipelineConfig(
+        lexical_weight=0.0, matcher_weight=0.3, matcher_sparse_below=3, matcher_sparse_share=0.5
+    )
     fused = fuse(dense, np.zeros(3), probs, cfg, sparse)
     assert np.allclose(fused, dense + 0.3 * np.asarray([0.8, 0.4, 0.1]))
     assert int(np.argmax(fused)) == 0  # still behind a rich entry the matcher is sure of
