@@ -112,7 +112,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     gc.set_threshold(*GC_THRESHOLDS)
     # A request hands the GIL between the event loop, its worker thread and the encoder's
     # batch several times; at Python's default 5 ms each hand-off to a waiting thread can
-    # stall that long (docs/performance.md: 470 -> 585-635 req/s at concurrency 32).
+    # stall that long (docs/performance.md: one worker 357-400 -> 434-443 req/s at c=32).
     sys.setswitchinterval(app.state.settings.switch_interval_ms / 1000.0)
     try:
         yield
