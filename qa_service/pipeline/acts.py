@@ -179,32 +179,6 @@ def example_texts(spec: dict) -> tuple[list[str], list[str]]:
     return texts, acts
 
 
-def _without_claimed(
-    spec: dict,
-    example_vectors: np.ndarray,
-    example_acts: list[str],
-    question_vectors: np.ndarray,
-    background: np.ndarray,
-    not_covered: np.ndarray,
-) -> np.ndarray:
-    """The not-covered lines less those a model fitted without them takes for an act that
-    goes to a person: OKPAY's file lists emergencies ("钱被别人转走了") beside ordinary gaps,
-    and taught as "not covered" they outvoted the urgent examples they repeat. They still
-    escalate through the index's not-covered examples; here they stop hiding the emergency."""
-    from sklearn.linear_model import LogisticRegression
-
-    if not len(not_covered):
-        return not_covered
-    x = np.concatenate([example_vectors, question_vectors, background])
-    y = np.asarray([*example_acts, *[FAQ] * len(question_vectors), *[OFF_TOPIC] * len(background)])
-    labels, counts = np.unique(y, return_counts=True)
-    weights = {str(k): len(y) / (len(labels) * n) for k, n in zip(labels, counts, strict=True)}
-    model = LogisticRegression(C=ACT_C, max_iter=2000, class_weight=weights).fit(x, y)
-    to_person = {a for a, kind in spec["kinds"].items() if kind in (ESCALATE, HANDOFF)}
-    claimed = np.isin(model.predict(not_covered), list(to_person))
-    return not_covered[~claimed]
-
-
 def fit_acts(
     spec: dict,
     example_vectors: np.ndarray,
@@ -224,9 +198,6 @@ def fit_acts(
     if len(question_vectors) > MAX_FIT_QUESTIONS:
         pick = np.random.default_rng(0).choice(len(question_vectors), MAX_FIT_QUESTIONS, False)
         question_vectors = question_vectors[np.sort(pick)]
-    not_covered = _without_claimed(
-        spec, example_vectors, example_acts, question_vectors, background, not_covered
-    )
     parts = [
         (example_vectors, example_acts),
         (question_vectors, [FAQ] * len(question_vectors)),
