@@ -4,7 +4,7 @@ speaks, and the passages rendered in it.
 A message "tells" its language when it is long enough to: two Chinese characters, or three
 Latin words. "ok", "VISA?" or "88" do not; they are answered in the conversation's language,
 set by the last message that told (as Intercom keeps a conversation's language). A mixed
-message ("okpay的customer service怎么reach到") is in its main language: Chinese when it has
+message ("你们的customer service怎么reach到") is in its main language: Chinese when it has
 at least as many Chinese characters as Latin words. The widget's ``data-lang``, sent as the
 request's ``lang``, overrides all of it.
 
