@@ -79,6 +79,9 @@ class Settings(BaseSettings):
     # Replicas (qa_service.replica): each process follows the build published in index_dir
     # (its `current` link), checking this often; 0 turns it off (reload by hand only).
     reload_poll_seconds: float = Field(default=2.0, ge=0.0, le=3600.0)
+    # On SIGTERM, /readyz turns 503 and the server goes on answering this long (or until no
+    # connection is open) before it stops; at least the balancer's check interval x fall.
+    drain_seconds: float = Field(default=3.0, ge=0.0, le=300.0)
     # This process's name in GET /admin/replicas; default host name and process id.
     replica_name: str | None = None
 

@@ -13,13 +13,52 @@ import logging
 import multiprocessing
 import signal
 import socket
+import threading
 import time
 from multiprocessing.process import BaseProcess
+from types import FrameType
 from typing import Any
+
+import uvicorn
 
 log = logging.getLogger("qa_service.serving")
 
 RESTART_PAUSE = 1.0  # seconds between restarts of a worker that keeps dying
+
+# Set once this process has been asked to stop: /readyz answers 503 from then on, so a load
+# balancer takes the replica out before it closes its connections.
+DRAINING = threading.Event()
+
+
+class DrainingServer(uvicorn.Server):
+    """uvicorn, but SIGTERM first drains: /readyz turns 503 and the server goes on answering
+    for up to ``drain_seconds``, or until no connection is open, and only then shuts down.
+
+    Without it a balancer can send a request down a kept-alive connection in the instant the
+    replica closes it, and the client sees "Server disconnected" (a POST is not retried).
+    A second signal, or SIGINT (Ctrl-C), stops at once."""
+
+    def __init__(self, config: uvicorn.Config, drain_seconds: float) -> None:
+        super().__init__(config)
+        self.drain_seconds = drain_seconds
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        if sig != signal.SIGTERM or DRAINING.is_set() or self.drain_seconds <= 0:
+            super().handle_exit(sig, frame)
+            return
+        DRAINING.set()
+        log.info("draining: /readyz is 503; stopping within %.1f s", self.drain_seconds)
+        threading.Thread(target=self._drain, args=(sig, frame), daemon=True).start()
+
+    def _drain(self, sig: int, frame: FrameType | None) -> None:
+        deadline = time.monotonic() + self.drain_seconds
+        while time.monotonic() < deadline and self.server_state.connections:
+            time.sleep(0.05)
+        super().handle_exit(sig, frame)
+
+
+def run_server(config: dict[str, Any], drain_seconds: float, sockets: list | None = None) -> None:
+    DrainingServer(uvicorn.Config(**config), drain_seconds).run(sockets=sockets)
 
 
 def _listen(host: str, port: int, reuse_port: bool) -> socket.socket:
@@ -45,24 +84,22 @@ def check_port_free(host: str, port: int) -> None:
         raise SystemExit(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
 
 
-def _worker(config: dict[str, Any]) -> None:
-    import uvicorn
-
+def _worker(config: dict[str, Any], drain_seconds: float) -> None:
     sock = _listen(config["host"], config["port"], reuse_port=True)
     sock.listen(2048)
-    server = uvicorn.Server(uvicorn.Config(**config))
-    server.run(sockets=[sock])
+    run_server(config, drain_seconds, sockets=[sock])
 
 
-def run_workers(config: dict[str, Any], workers: int) -> None:
+def run_workers(config: dict[str, Any], workers: int, drain_seconds: float = 0.0) -> None:
     """Run ``workers`` uvicorn servers with ``config`` (``uvicorn.Config`` keywords), each on
-    its own socket; restart one that dies; stop them all on SIGINT or SIGTERM."""
+    its own socket; restart one that dies; stop them all on SIGINT or SIGTERM (each drains
+    first, as ``DrainingServer`` says)."""
     check_port_free(config["host"], config["port"])
     ctx = multiprocessing.get_context("spawn")
     stopping = False
 
     def start() -> BaseProcess:
-        proc = ctx.Process(target=_worker, args=(config,), name="qa-service-worker")
+        proc = ctx.Process(target=_worker, args=(config, drain_seconds), name="qa-service-worker")
         proc.start()
         return proc
 
@@ -84,7 +121,8 @@ def run_workers(config: dict[str, Any], workers: int) -> None:
     for proc in procs:
         if proc.is_alive() and proc.pid is not None:
             proc.terminate()  # SIGTERM: uvicorn finishes the requests in flight
-    deadline = time.monotonic() + float(config.get("timeout_graceful_shutdown") or 10) + 5
+    grace = float(config.get("timeout_graceful_shutdown") or 10)
+    deadline = time.monotonic() + drain_seconds + grace + 5
     for proc in procs:
         proc.join(max(0.0, deadline - time.monotonic()))
         if proc.is_alive():

@@ -50,3 +50,34 @@ def test_workers_share_a_port_and_the_kernel_spreads_connections() -> None:
             c.close()
         first.close()
         second.close()
+
+
+def test_sigterm_drains_before_the_server_stops(tmp_path, index_dir) -> None:
+    """On SIGTERM /readyz turns 503 while questions are still answered on the open
+    connection; once the last connection closes the server stops, well before the drain
+    time is up."""
+    import signal
+    import time
+
+    from tests.api.live_server import start_server
+
+    srv = start_server(tmp_path, index_dir, {"QA_DRAIN_SECONDS": "60"}, wait="/readyz")
+    try:
+        with srv.client() as c:
+            assert c.get("/readyz").status_code == 200
+            srv.proc.send_signal(signal.SIGTERM)
+            deadline = time.monotonic() + 10
+            while (r := c.get("/readyz")).status_code == 200 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert r.status_code == 503 and r.json()["status"] == "draining"
+            answer = c.post("/v1/query", json={"question": "忘记密码了怎么办"})
+            assert answer.status_code == 200 and answer.json()["answer"] is not None
+            assert srv.proc.poll() is None  # still serving while a connection is open
+            closed = time.monotonic()
+        srv.proc.wait(30)
+        assert time.monotonic() - closed < 15  # not the whole 60 s drain
+        # uvicorn re-raises the signal it stopped on once it is done, as a plain exit would.
+        assert srv.proc.returncode in (0, -signal.SIGTERM)
+        assert "draining" in srv.logs()
+    finally:
+        srv.stop()

@@ -21,7 +21,7 @@ def run(args: argparse.Namespace) -> int:
     import uvicorn
 
     from ..logging import log_config
-    from ..serving import can_share_port, run_workers
+    from ..serving import can_share_port, run_server, run_workers
 
     s = settings_from(args)
     export_env(s)
@@ -39,7 +39,9 @@ def run(args: argparse.Namespace) -> int:
     )
     if args.workers > 1 and can_share_port():
         # Each worker listens itself, so the kernel spreads connections evenly.
-        run_workers(config, args.workers)
-    else:
+        run_workers(config, args.workers, s.drain_seconds)
+    elif args.workers > 1:
         uvicorn.run(workers=args.workers, **config)
+    else:
+        run_server(config, s.drain_seconds)
     return 0

@@ -3,6 +3,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 
+from ...serving import DRAINING
 from ..deps import ServiceDep
 from ..responses import JSONResponse
 
@@ -16,11 +17,13 @@ async def healthz() -> dict:
 
 @router.get(
     "/readyz",
-    summary="200 only when an index is loaded and warm; the body gives its manifest, and "
-    "whether the database answers",
+    summary="200 only when an index is loaded and warm and the server is not stopping; the "
+    "body gives its manifest, and whether the database answers",
 )
 async def readyz(service: ServiceDep, request: Request) -> JSONResponse:
     manifest = service.manifest
+    if DRAINING.is_set():
+        return JSONResponse({"status": "draining", "reason": "stopping"}, status_code=503)
     if manifest is None:
         reason = service.load_error or "no index loaded"
         return JSONResponse({"status": "not_ready", "reason": reason}, status_code=503)
