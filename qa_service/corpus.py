@@ -10,6 +10,8 @@ Two formats, mixable inside one corpus directory:
   They teach the service what to hand to a human: refunds, limits, a missing transfer...
 * ``details.yaml`` (optional, at the top of the folder): the domain's words for the detail
   check (``details.load_spec``): named platforms, countries, currencies...
+* ``normalise.yaml`` (optional, likewise): the domain's typos and names, mapped to the words
+  the FAQ uses (``normalise.load_spec``).
 * ``acts.yaml`` (optional, likewise): more examples of small talk, requests for a person and
   emergencies, and the replies to them (``acts.load_spec``).
 
@@ -23,6 +25,7 @@ import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import yaml
@@ -32,6 +35,9 @@ from .pipeline.acts import ActsError
 from .pipeline.acts import load_spec as load_acts
 from .pipeline.details import FILE_NAME as DETAILS_FILE
 from .pipeline.details import DetailsError, load_spec
+from .pipeline.normalise import FILE_NAME as NORMALISE_FILE
+from .pipeline.normalise import NormaliseError, Normaliser, normaliser
+from .pipeline.normalise import load_spec as load_normalise
 
 SUFFIXES = (".md", ".jsonl")
 NEGATIVES_SUFFIX = ".escalate.txt"
@@ -120,6 +126,12 @@ class Corpus:
     details: dict = field(default_factory=dict)
     # Dialogue acts: the packaged examples and replies plus the folder's acts.yaml.
     acts: dict = field(default_factory=dict)
+    # How its customers' wording is normalised: the packaged rules plus normalise.yaml.
+    normalise_spec: dict = field(default_factory=dict)
+
+    @cached_property
+    def normalise(self) -> Normaliser:
+        return normaliser(self.normalise_spec)
 
     def __post_init__(self) -> None:
         if not self.passages:
@@ -136,6 +148,7 @@ class Corpus:
             negatives=self.negatives if negatives is None else negatives,
             details=self.details,
             acts=self.acts,
+            normalise_spec=self.normalise_spec,
         )
 
     def entry(self, faq_id: str) -> FaqEntry:
@@ -310,9 +323,14 @@ def load_corpus(path: str | Path) -> Corpus:
     if not entries and not problems:
         problems.append(f"{root}: the corpus holds no entries")
     folder = root if root.is_dir() else None
-    detail_files = [root / f for f in (DETAILS_FILE, ACTS_FILE) if folder and (root / f).is_file()]
+    detail_files = [
+        root / f
+        for f in (DETAILS_FILE, ACTS_FILE, NORMALISE_FILE)
+        if folder and (root / f).is_file()
+    ]
     spec: dict = {}
     act_spec: dict = {}
+    words: dict = {}
     try:
         spec = load_spec(folder)
     except DetailsError as exc:
@@ -320,6 +338,10 @@ def load_corpus(path: str | Path) -> Corpus:
     try:
         act_spec = load_acts(folder)
     except ActsError as exc:
+        problems += exc.problems
+    try:
+        words = load_normalise(folder)
+    except NormaliseError as exc:
         problems += exc.problems
     if problems:
         raise CorpusError(problems)
@@ -331,12 +353,13 @@ def load_corpus(path: str | Path) -> Corpus:
         negatives=negatives,
         details=spec,
         acts=act_spec,
+        normalise_spec=words,
     )
 
 
 def _packaged_data() -> list[Path]:
     data = Path(__file__).parent / "data"
-    return [data / DETAILS_FILE, data / ACTS_FILE]
+    return [data / DETAILS_FILE, data / ACTS_FILE, data / NORMALISE_FILE]
 
 
 def _parse_negatives(text: str, name: str) -> list[Negative]:

@@ -199,7 +199,7 @@ def observe_derived(
     decider = Decider(base or Calibration())
     rng = np.random.default_rng(seed + 1)
     off = [DerivedQuestion(t, None, "off-topic") for t in off_topic_messages()]
-    cache.add([normalise(q.text) for q in off])
+    cache.add([corpus.normalise(q.text) for q in off])
     rows: list[Signals] = []
     correct: list[bool] = []
     esc: list[bool] = []
@@ -214,7 +214,7 @@ def observe_derived(
         cache.add(corpus_vector_texts(variant))  # passages with a sentence cut out are new
         data = assemble_index(variant, cache, matchers=matchers, with_acts=False, **kw)
         asked = _cap(asked, rng) + (off if i == 0 else [])
-        cache.add([normalise(q.text) for q in asked])
+        cache.add([corpus.normalise(q.text) for q in asked])
         for q, feats, faq_id in ask_derived(data, config, cache, asked):
             rows.append(feats)
             correct.append(q.expected is not None and faq_id == q.expected)
@@ -238,7 +238,7 @@ def ask_derived(
     of ``data`` with the vectors already in ``cache``."""
     retriever = Retriever(data, config)
     for q in asked:
-        norm = normalise(q.text)
+        norm = data.normalise(q.text)
         if not has_content(norm):
             continue
         result = retriever.search(norm, cache.get([norm])[0], 1)

@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import faiss
@@ -40,7 +41,7 @@ from .pipeline.config import DEFAULTS, PipelineConfig
 from .pipeline.decide import Calibration
 from .pipeline.lexical import LexicalIndex, document_terms
 from .pipeline.matcher import Matcher
-from .pipeline.normalise import normalise
+from .pipeline.normalise import Normaliser, normaliser
 
 FORMAT_VERSION = 10  # bump whenever what a build writes or means changes
 KIND_PASSAGE, KIND_TITLE, KIND_ALT = 0, 1, 2
@@ -92,6 +93,13 @@ class IndexData:
     # What the detail check looks for (``details.load_spec``); the generic kinds when empty.
     details_spec: dict = field(default_factory=dict)
     acts: ActModel | None = None  # small talk, requests for a person, emergencies
+    # How questions are normalised (``normalise.load_spec``); the packaged rules when empty.
+    normalise_spec: dict = field(default_factory=dict)
+
+    @cached_property
+    def normalise(self) -> Normaliser:
+        """Questions asked of this index are normalised as its build normalised the corpus."""
+        return normaliser(self.normalise_spec)
 
     @property
     def n_entries(self) -> int:
@@ -113,7 +121,7 @@ MATCHER_MAX_ENTRIES = 1000
 def corpus_texts(index: IndexData) -> list[str]:
     """An index's questions and passages, normalised like queries."""
     questions = (q for e in index.entries for q in (e["question"], *e.get("alt_questions", ())))
-    return [normalise(t) for t in (*questions, *(p.text for p in index.passages))]
+    return [index.normalise(t) for t in (*questions, *(p.text for p in index.passages))]
 
 
 def entry_document(e: FaqEntry, examples: bool = True) -> str:
@@ -203,7 +211,7 @@ def index_items(corpus: Corpus) -> tuple[list[str], list[int], list[int], list[i
         for kind, text in [(KIND_TITLE, e.question)] + [(KIND_ALT, a) for a in e.alt_questions]:
             if not text:  # a variant of the escalation fit may hold an entry's title out
                 continue
-            texts.append(normalise(text))
+            texts.append(corpus.normalise(text))
             item_entry.append(e_idx)
             item_kind.append(kind)
             item_passage.append(-1)
@@ -257,7 +265,7 @@ def corpus_vector_texts(corpus: Corpus) -> list[str]:
     answers' sentences."""
     return (
         index_items(corpus)[0]
-        + [normalise(n.text) for n in corpus.negatives]
+        + [corpus.normalise(n.text) for n in corpus.negatives]
         + sentence_items(corpus)[0]
     )
 
@@ -322,11 +330,11 @@ def assemble_index(
     dialogue acts (``with_acts``), which it never asks about."""
     texts, item_entry, item_kind, item_passage = index_items(corpus)
     if background is None:
-        off_topic = [normalise(t) for t in off_topic_messages()]
+        off_topic = [corpus.normalise(t) for t in off_topic_messages()]
         vectors.add(off_topic)
         background = vectors.get(off_topic)
     x = vectors.get(texts)
-    negatives = vectors.get([normalise(n.text) for n in corpus.negatives])
+    negatives = vectors.get([corpus.normalise(n.text) for n in corpus.negatives])
     s_texts, s_owner, s_spans = sentence_items(corpus)
     vectors.add(s_texts)
     # Variants that differ only in their answers share a matcher (``matchers``: a memo).
@@ -349,13 +357,16 @@ def assemble_index(
         )
         if matchers is not None:
             matchers[key] = matcher
-    terms = [document_terms(entry_document(e)) for e in corpus.entries]
+    terms = [document_terms(entry_document(e), corpus.normalise) for e in corpus.entries]
     # BM25 reads each entry's title and answer: 300 wordings hold nearly every word a customer
     # types, so with them a rich entry outscores an entry with a title alone on its own topic.
     lexical_terms = (
         terms
         if config.lexical_examples
-        else [document_terms(entry_document(e, examples=False)) for e in corpus.entries]
+        else [
+            document_terms(entry_document(e, examples=False), corpus.normalise)
+            for e in corpus.entries
+        ]
     )
     kinds = np.asarray(item_kind)
     offsets, neg_offset = density_offsets(
@@ -394,7 +405,7 @@ def assemble_index(
     s_vectors = vectors.get(s_texts)
     acts = None
     if corpus.acts and with_acts:
-        a_texts = [normalise(t) for t in example_texts(corpus.acts)[0]]
+        a_texts = [corpus.normalise(t) for t in example_texts(corpus.acts)[0]]
         vectors.add(a_texts)
         acts = fit_acts(
             corpus.acts,
@@ -424,6 +435,7 @@ def assemble_index(
         sentence_spans=np.asarray(s_spans, dtype=np.int32).reshape(-1, 2),
         details_spec=corpus.details,
         acts=acts,
+        normalise_spec=corpus.normalise_spec,
     )
 
 
@@ -469,6 +481,7 @@ def write_build(
             "sentence_spans": _list(data.sentence_spans),
             "passage_example_owner": _list(data.passage_example_owner),
             "details": data.details_spec,
+            "normalise": data.normalise_spec,
             "acts": data.acts.table() if data.acts is not None else None,
         }
         if data.acts is not None:
@@ -649,6 +662,7 @@ def load_index(index_dir: Path, expected_embedder: str | None = None) -> IndexDa
                 -1, 2
             ),
             details_spec=table.get("details") or {},
+            normalise_spec=table.get("normalise") or {},
             acts=model_from_table(table["acts"], act_arrays)
             if table.get("acts") and act_arrays is not None
             else None,

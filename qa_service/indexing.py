@@ -30,7 +30,6 @@ from .index import (
     write_build,
 )
 from .pipeline.config import DEFAULTS, PipelineConfig
-from .pipeline.normalise import normalise
 from .stale import StaleLine, find_stale, without
 
 
@@ -84,7 +83,7 @@ def build_index(
     data = assemble_index(corpus, cache, config=config)
     if passage_questions:
         texts, owners = passage_examples(
-            corpus.passages, ((normalise(q.question), q.expected) for q in passage_questions)
+            corpus.passages, ((corpus.normalise(q.question), q.expected) for q in passage_questions)
         )
         cache.add(texts, batch_size)
         data.passage_examples = cache.get(texts)

@@ -28,7 +28,6 @@ from .index import (
     corpus_vector_texts,
     index_items,
 )
-from .pipeline.normalise import normalise
 from .stale import find_stale
 
 DUPLICATE_TITLES = 0.9  # cosine of two titles asking the same thing (default embedder)
@@ -106,7 +105,7 @@ def _weak_entries(corpus: Corpus, cache: VectorCache, where: dict[str, str]) -> 
         if not variant.entries or not asked:
             continue
         cache.add(corpus_vector_texts(variant))
-        cache.add([normalise(q.text) for q in asked])
+        cache.add([corpus.normalise(q.text) for q in asked])
         data = assemble_index(variant, cache, matchers=matchers, with_acts=False)
         for q, _, faq_id in ask_derived(data, None, cache, asked):
             won[q.expected].append(faq_id == q.expected)

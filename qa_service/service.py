@@ -165,7 +165,7 @@ class QAService:
         question is as fast as the next (the entry detail lists fill per entry as asked)."""
         if not live.index.entries:
             return
-        norm = normalise(live.index.entries[0]["question"])
+        norm = live.index.normalise(live.index.entries[0]["question"])
         query = live.speller.correct(norm) if live.speller is not None else norm
         vec = self.embedder.encode_queries([query])[0]
         result = live.retriever.search(query, vec, 3)
@@ -264,7 +264,9 @@ class QAService:
         passages: list[dict] = []
         signals = Signals()
         act: Act | None = None
-        norm = normalise(text) if self.normalise_queries else text
+        # The index's own rules: its build normalised the corpus the same way.
+        norm_fn = live.index.normalise if live is not None else normalise
+        norm = norm_fn(text) if self.normalise_queries else text
         history = self.conversations.recent_turns(conversation_id) if conversation_id else []
         lang = reply_language(text, (t.language for t in history), lang)
         understood_as = None
@@ -281,7 +283,7 @@ class QAService:
             if earlier is not None and live is not None:
                 before = earlier.understood_as or earlier.question
                 ctx_passages, ctx_signals, _ = self._retrieve(
-                    live, f"{normalise(before)} {norm}", top_k
+                    live, f"{norm_fn(before)} {norm}", top_k
                 )
                 ctx_decision = live.decider.decide(ctx_signals, True)
                 if not ctx_decision.escalate and (

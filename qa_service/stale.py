@@ -25,7 +25,6 @@ import numpy as np
 
 from .corpus import Corpus, Negative
 from .index import KIND_ALT, VectorCache, assemble_index, corpus_vector_texts
-from .pipeline.normalise import normalise
 from .pipeline.retrieve import Retriever
 
 FEW_EXAMPLES = 3
@@ -60,7 +59,7 @@ def find_stale(corpus: Corpus, cache: VectorCache) -> list[StaleLine]:
     n_alts = [len(e.alt_questions) for e in corpus.entries]
     out: list[StaleLine] = []
     for neg in corpus.negatives:
-        norm = normalise(neg.text)
+        norm = corpus.normalise(neg.text)
         vec = cache.get([norm])[0]
         result = retriever.search(norm, vec, 1)
         if not result.hits or result.signals.value("detail_missing"):

@@ -73,13 +73,16 @@ def corpus_groups(corpus_path: Path) -> dict[str, list[str]]:
     """Questions per entry id: title then alt questions, in the form queries are embedded in."""
     corpus = load_corpus(corpus_path)
     return {
-        e.id: list(dict.fromkeys(normalise(q) for q in (e.question, *e.alt_questions)))
+        e.id: list(dict.fromkeys(corpus.normalise(q) for q in (e.question, *e.alt_questions)))
         for e in corpus.entries
     }
 
 
-def add_feedback(groups: dict[str, list[str]], path: Path) -> int:
-    """Add answerable questions of a feedback file (``expected`` ids) to their entries.
+def add_feedback(
+    groups: dict[str, list[str]], path: Path, norm: Callable[[str], str] = normalise
+) -> int:
+    """Add answerable questions of a feedback file (``expected`` ids) to their entries,
+    normalised with ``norm`` (the corpus's ``normalise``).
 
     Escalated questions have no group to join here; the index's reject class uses them.
     Returns how many questions were added.
@@ -91,7 +94,7 @@ def add_feedback(groups: dict[str, list[str]], path: Path) -> int:
         # An expected id may name a passage (``entry#2``): its entry is the part before '#'.
         for faq_id in dict.fromkeys(e.split("#", 1)[0] for e in q.expected):
             if faq_id in groups:
-                text = normalise(q.question)
+                text = norm(q.question)
                 if text not in groups[faq_id]:
                     groups[faq_id].append(text)
                     added += 1

@@ -32,6 +32,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..corpus import load_corpus
     from ..tuning import add_feedback, corpus_groups, tune
 
     try:
@@ -40,7 +41,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"qa-service tune: {exc}", file=sys.stderr)
         return 2
     groups = corpus_groups(args.corpus)
-    added = sum(add_feedback(groups, f) for f in args.feedback)
+    norm = load_corpus(args.corpus).normalise
+    added = sum(add_feedback(groups, f, norm) for f in args.feedback)
     r = tune(groups, args.out, config, progress=progress_bar("tuning"))
     extra = f" (+{added} from feedback)" if args.feedback else ""
     stop = " — stopped at --max-seconds" if r.stopped_early else ""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
 
@@ -32,9 +32,14 @@ STOPWORDS = frozenset(
 
 @lru_cache(maxsize=4096)
 def tokenize(text: str) -> tuple[str, ...]:
-    """Tokens for BM25: jieba search-mode words for Chinese, lower-cased words for the rest."""
+    """Tokens for BM25 of raw text: jieba search-mode words for Chinese, lower-cased words
+    for the rest, after the packaged normalisation."""
+    return _tokens(normalise(text))
+
+
+def _tokens(norm_text: str) -> tuple[str, ...]:
     out: list[str] = []
-    for chunk in _TOKEN.findall(normalise(text)):
+    for chunk in _TOKEN.findall(norm_text):
         if _CJK_RUN.fullmatch(chunk):
             out.extend(w for w in jieba.lcut_for_search(chunk) if w.strip())
         else:
@@ -44,9 +49,10 @@ def tokenize(text: str) -> tuple[str, ...]:
 
 @lru_cache(maxsize=4096)
 def query_terms(text: str) -> tuple[str, ...]:
-    """Query tokens, plus joined neighbours of Latin tokens: customers type pinyin with or
-    without spaces (``mima`` or ``mi ma`` for 密码), and both must meet ``document_terms``."""
-    toks = tokenize(text)
+    """Tokens of a query already normalised by its index's rules, plus joined neighbours of
+    Latin tokens: customers type pinyin with or without spaces (``mima`` or ``mi ma`` for
+    密码), and both must meet ``document_terms``."""
+    toks = _tokens(text)
     latin = [t for t in toks if t.isascii()]
     joined = tuple(a + b for a, b in zip(latin, latin[1:], strict=False))
     return toks + joined
@@ -58,9 +64,10 @@ def _pinyin(word: str) -> str:
     return "".join(lazy_pinyin(word))
 
 
-def document_terms(text: str) -> tuple[str, ...]:
-    """Document tokens, plus the toneless pinyin of each Chinese word of two or more characters."""
-    toks = tokenize.__wrapped__(text)  # documents are unique: keep the query cache for queries
+def document_terms(text: str, norm: Callable[[str], str] = normalise) -> tuple[str, ...]:
+    """Document tokens, plus the toneless pinyin of each Chinese word of two or more characters;
+    ``norm`` is the corpus's normaliser (``Corpus.normalise``)."""
+    toks = _tokens(norm(text))  # not cached: documents are unique, the cache is for queries
     pinyin = tuple(_pinyin(t) for t in toks if len(t) > 1 and _CJK_RUN.fullmatch(t))
     return toks + pinyin
 

@@ -12,7 +12,6 @@ from . import details
 from .config import PipelineConfig
 from .dense import DenseScores
 from .lexical import query_terms
-from .normalise import normalise
 from .signals import Signals
 
 
@@ -78,8 +77,8 @@ class SignalMeter:
             idx = self.index
             answer = "\n".join(idx.passages[i].text for i in self.entry_passages[entry])
             e = idx.entries[entry]
-            examples = (normalise(q) for q in (e["question"], *e.get("alt_questions", ())))
-            found = normalise(answer), self._rules.asked_by(examples)
+            examples = (idx.normalise(q) for q in (e["question"], *e.get("alt_questions", ())))
+            found = idx.normalise(answer), self._rules.asked_by(examples)
             self._details[entry] = found  # one assignment: concurrent queries are safe
         return found
 

@@ -2,14 +2,25 @@
 
 Customers type full-width characters, traditional Chinese, slang and shorthand; the corpus is
 simplified Chinese. Normalising both sides the same way lets the encoder and BM25 meet.
+
+The folding (width, script, case) is code; the words are data: the packaged
+``qa_service/data/normalise.yaml`` for every corpus, and a corpus folder's own
+``normalise.yaml`` for its domain's typos and names (``load_spec``). The merged spec travels
+with the index build, so a served index normalises questions as its build normalised the
+corpus (``normaliser``).
 """
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
+from collections.abc import Callable
 from functools import lru_cache
+from importlib import resources
+from pathlib import Path
 
+import yaml
 from opencc import OpenCC
 
 _T2S = OpenCC("t2s")
@@ -18,66 +29,6 @@ _WORDISH = re.compile(r"[0-9A-Za-z\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
 _SPACES = re.compile(r"\s+")
 
-# Colloquial forms and common shorthands, mapped to the words the FAQ uses.
-_ZH_SLANG = {
-    "咋": "怎么",
-    "肿么": "怎么",
-    "啥": "什么",
-    "神马": "什么",
-    "木有": "没有",
-    "帐户": "账户",
-    "帐号": "账号",
-    "帳戶": "账户",
-    "密玛": "密码",
-    "蜜码": "密码",
-    "忘计": "忘记",
-    "冻洁": "冻结",
-    "提线": "提现",
-    # Real words, so the speller leaves them, but in a payment chat they are typos.
-    "体现": "提现",
-    "电化": "电话",
-    "手序费": "手续费",
-    "手须费": "手续费",
-    "客fu": "客服",
-}
-_EN_SLANG = {
-    "pw": "password",
-    "pwd": "password",
-    "passwd": "password",
-    "acct": "account",
-    "acc": "account",
-    "cs": "customer service",
-    "u": "you",
-    "ur": "your",
-    "pls": "please",
-    "plz": "please",
-    "cant": "can't",
-    "wont": "won't",
-    # Lower-cased, the brand reads to USE as some other name: "怎么找回okpay的密码" sat closer
-    # to a not-covered question than to the password entry. Capitals as the corpus writes it
-    # (dev, 5-fold CV decision accuracy +0.8 points).
-    "okpay": "OKPAY",
-}
-# Shorthands the encoder misreads: "客服热线在哪" sat nearer live chat than the phone entry,
-# whose answer says 热线电话.
-_HOTLINE = re.compile(r"(?:热线|专线)(?:电话)?")
-# A contact channel the customer does NOT want ("不想打电话 能打字问客服吗", "email instead of
-# calling") pulls the encoder toward that very channel; the clause is dropped before matching.
-_CHANNEL = (
-    r"(?:打电话|电话|发邮件|邮件|邮箱|email|打字|文字|网上聊天|在线聊|聊天|在线客服|社交媒体)"
-)
-_NOT_CHANNEL = re.compile(
-    r"(?:不想|不要|不用|不太会用|不会用|不太习惯|不习惯|懒得|除了)[^,，。!！?？\s]{0,4}?"
-    + _CHANNEL
-    + r"[^,，。!！?？\s]{0,3}?(?=[,，。!！?？\s]|还|能|可以|有|也|$)"
-    # "打电话太麻烦了", "在国外打电话不方便", "电话一直打不通"
-    + "|"
-    + _CHANNEL
-    + r"[^,，。!！?？\s]{0,3}?(?:太麻烦|麻烦|不方便|打不通|没人接)了?"
-    r"|\b(?:don'?t want to|do not want to|rather not|instead of|other than|not by|besides|"
-    r"apart from|except(?: for)?|over|than)\s+(?:the\s+|an?\s+)?(?:call(?:ing)?|phon(?:e|ing)|"
-    r"e-?mail(?:ing)?|(?:live\s+)?chat(?:ting)?|typ(?:e|ing)|website)\b"
-)
 _EN_WORD = re.compile(r"[a-z]+")
 
 
@@ -94,20 +45,207 @@ def clean(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
-@lru_cache(maxsize=4096)
+FILE_NAME = "normalise.yaml"
+_SECTIONS = ("replace", "words", "rewrite", "drop", "defines")
+_DEFINE = re.compile(r"\{\{(\w+)\}\}")
+
+
+class NormaliseError(ValueError):
+    """A normalise.yaml that cannot be used; ``problems`` are ``file:line: message`` lines."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+class Normaliser:
+    """Canonical form used for matching: NFKC, simplified, lower case, then the spec's
+    replacements, rewrites, words and dropped clauses, in that order."""
+
+    def __init__(self, spec: dict):
+        self.spec = spec
+        self._replace = [(a, b) for a, b in spec.get("replace", {}).items() if a != b]
+        self._rewrite = [(re.compile(p), to) for p, to in spec.get("rewrite", [])]
+        words = dict(spec.get("words", {}))
+        self._words: Callable[[re.Match[str]], str] = lambda m: words.get(m.group(0), m.group(0))
+        drop = spec.get("drop", [])
+        self._drop = re.compile("|".join(drop)) if drop else None
+        self._cached = lru_cache(maxsize=4096)(self._normalise)
+
+    def __call__(self, text: str) -> str:
+        return self._cached(text)
+
+    def _normalise(self, text: str) -> str:
+        text = unicodedata.normalize("NFKC", clean(text))
+        text = _T2S.convert(text).lower()
+        for src, dst in self._replace:
+            if src in text:
+                text = text.replace(src, dst)
+        for pattern, to in self._rewrite:
+            text = pattern.sub(to, text)
+        text = _EN_WORD.sub(self._words, text)
+        if self._drop is not None:
+            kept = self._drop.sub(" ", text)
+            if kept != text and _WORDISH.search(kept):
+                text = _SPACES.sub(" ", kept).strip(" ,，")
+        return text
+
+
+def load_spec(corpus_dir: Path | None = None) -> dict:
+    """The packaged rules, extended by ``corpus_dir/normalise.yaml`` when there is one.
+
+    Returns ``{"replace", "words", "rewrite", "drop"}`` with ``{{name}}`` expanded; raises
+    ``NormaliseError`` with ``file:line`` for every problem."""
+    packaged = resources.files("qa_service").joinpath("data", FILE_NAME).read_text("utf-8")
+    layers = [_parse(packaged, f"qa_service/data/{FILE_NAME}")]
+    if corpus_dir is not None and (corpus_dir / FILE_NAME).is_file():
+        path = corpus_dir / FILE_NAME
+        try:
+            text = path.read_text("utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise NormaliseError([f"{path}:1: cannot read: {exc}"]) from None
+        layers.append(_parse(text, f"{corpus_dir.name}/{FILE_NAME}"))
+    replace: dict[str, str | None] = {}
+    words: dict[str, str | None] = {}
+    rewrite: list[tuple[str, str]] = []
+    drop: list[str] = []
+    for layer in layers:
+        replace |= layer["replace"]
+        words |= layer["words"]
+        rewrite += layer["rewrite"]
+        drop += layer["drop"]
+    return {
+        "replace": {k: v for k, v in replace.items() if v is not None},
+        "words": {k: v for k, v in words.items() if v is not None},
+        "rewrite": rewrite,
+        "drop": drop,
+    }
+
+
+def _parse(text: str, name: str) -> dict:
+    problems: list[str] = []
+    out: dict = {"replace": {}, "words": {}, "rewrite": [], "drop": []}
+    try:
+        root = yaml.compose(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else 1
+        raise NormaliseError([f"{name}:{line}: not valid YAML: {exc}"]) from None
+    if root is None:
+        return out
+
+    def at(node: yaml.Node) -> str:
+        return f"{name}:{node.start_mark.line + 1}"
+
+    def scalar(node: yaml.Node) -> str | None:
+        if isinstance(node, yaml.ScalarNode) and not node.tag.endswith(":null"):
+            return node.value
+        return None
+
+    if not isinstance(root, yaml.MappingNode):
+        raise NormaliseError([f"{at(root)}: expected sections {', '.join(_SECTIONS)}"])
+    sections = {k.value: (k, v) for k, v in root.value}
+    for key, _ in sections.values():
+        if key.value not in _SECTIONS:
+            problems.append(
+                f"{at(key)}: unknown section {key.value!r} (use {', '.join(_SECTIONS)})"
+            )
+    defines: dict[str, str] = {}
+    if "defines" in sections:
+        node = sections["defines"][1]
+        pairs = node.value if isinstance(node, yaml.MappingNode) else []
+        if not isinstance(node, yaml.MappingNode):
+            problems.append(f"{at(node)}: 'defines' maps names to patterns")
+        for k, v in pairs:
+            if scalar(v) is None:
+                problems.append(f"{at(v)}: define {k.value!r} must be a pattern")
+            else:
+                defines[k.value] = v.value
+
+    def pattern(node: yaml.Node) -> str | None:
+        raw = scalar(node)
+        if raw is None:
+            problems.append(f"{at(node)}: expected a pattern")
+            return None
+
+        def sub(m: re.Match[str]) -> str:
+            if m.group(1) not in defines:
+                problems.append(
+                    f"{at(node)}: '{{{{{m.group(1)}}}}}' is not defined under 'defines'"
+                )
+                return ""
+            return defines[m.group(1)]
+
+        expanded = _DEFINE.sub(sub, raw)
+        try:
+            re.compile(expanded)
+        except re.error as exc:
+            problems.append(f"{at(node)}: pattern does not compile: {exc}")
+            return None
+        return expanded
+
+    for section in ("replace", "words"):
+        if section not in sections:
+            continue
+        node = sections[section][1]
+        if not isinstance(node, yaml.MappingNode):
+            problems.append(f"{at(node)}: '{section}' maps what is typed to what is meant")
+            continue
+        for k, v in node.value:
+            typed = unicodedata.normalize("NFKC", k.value).lower()
+            if section == "words" and not _EN_WORD.fullmatch(typed):
+                problems.append(f"{at(k)}: {k.value!r} is not one Latin word (use 'replace')")
+                continue
+            out[section][typed] = scalar(v)
+    if "rewrite" in sections:
+        node = sections["rewrite"][1]
+        for item in node.value if isinstance(node, yaml.SequenceNode) else [node]:
+            fields = (
+                {f.value: fv for f, fv in item.value} if isinstance(item, yaml.MappingNode) else {}
+            )
+            if set(fields) != {"pattern", "to"} or scalar(fields["to"]) is None:
+                problems.append(f"{at(item)}: a rewrite is {{pattern: ..., to: ...}}")
+                continue
+            p = pattern(fields["pattern"])
+            if p is not None:
+                out["rewrite"].append((p, fields["to"].value))
+    if "drop" in sections:
+        node = sections["drop"][1]
+        if not isinstance(node, yaml.SequenceNode):
+            problems.append(f"{at(node)}: 'drop' is a list of patterns")
+        else:
+            out["drop"] += [p for n in node.value if (p := pattern(n)) is not None]
+    if problems:
+        raise NormaliseError(problems)
+    return out
+
+
+def normaliser(spec: dict | None = None) -> Normaliser:
+    """The normaliser of ``spec``; the packaged rules alone when it is empty (an index built
+    before the rules were data, or a corpus given as one file)."""
+    return _compiled(json.dumps(spec or _generic_spec(), sort_keys=True, ensure_ascii=False))
+
+
+@lru_cache(maxsize=1)
+def _generic_spec() -> dict:
+    return load_spec(None)
+
+
+@lru_cache(maxsize=16)
+def _compiled(spec_json: str) -> Normaliser:
+    # Keyed by the spec's text: one normaliser (and one cache) for every index of a corpus.
+    return Normaliser(json.loads(spec_json))
+
+
 def normalise(text: str) -> str:
-    """Canonical form used for matching: NFKC, simplified, lower-case, slang expanded."""
-    text = unicodedata.normalize("NFKC", clean(text))
-    text = _T2S.convert(text).lower()
-    for src, dst in _ZH_SLANG.items():
-        if src in text:
-            text = text.replace(src, dst)
-    text = _HOTLINE.sub("热线电话", text)
-    text = _EN_WORD.sub(lambda m: _EN_SLANG.get(m.group(0), m.group(0)), text)
-    kept = _NOT_CHANNEL.sub(" ", text)
-    if kept != text and _WORDISH.search(kept):
-        text = _SPACES.sub(" ", kept).strip(" ,，")
-    return text
+    """``text`` under the packaged rules only: for keys and texts that belong to no corpus.
+    Anything matched against an index goes through that index's ``normalise``."""
+    return _generic()(text)
+
+
+@lru_cache(maxsize=1)
+def _generic() -> Normaliser:
+    return normaliser(None)
 
 
 def has_content(text: str) -> bool:

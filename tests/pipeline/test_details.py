@@ -4,12 +4,12 @@ import pytest
 
 from qa_service.corpus import load_corpus
 from qa_service.pipeline import details
-from qa_service.pipeline.normalise import normalise
 from qa_service.service import QAService
 
 CORPUS = Path(__file__).parents[2] / "corpus"
 # The OKPAY corpus's rules: the packaged kinds and corpus/details.yaml.
 OKPAY = details.rules(load_corpus(CORPUS).details)
+normalise = load_corpus(CORPUS).normalise  # and its corpus/normalise.yaml
 FEES = normalise("对于不同的提款方式,例如银行卡提现、电子钱包提现等,手续费的标准也会有所不同。")
 
 
