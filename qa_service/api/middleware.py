@@ -104,7 +104,10 @@ class RequestContextMiddleware:
             nonlocal status, started
             if message["type"] == "http.response.start":
                 status, started = message["status"], True
-                MutableHeaders(scope=message)["X-Request-ID"] = rid
+                headers = MutableHeaders(scope=message)
+                headers["X-Request-ID"] = rid
+                # The time spent in the app, so a client can tell it from the network's.
+                headers["Server-Timing"] = f"app;dur={(time.perf_counter() - t0) * 1000:.2f}"
             await send(message)
 
         t0 = time.perf_counter()

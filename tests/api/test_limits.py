@@ -183,3 +183,12 @@ def test_json_answers_are_nosniff_without_a_page_policy(server: LiveServer) -> N
         r = c.get("/healthz")
     assert r.headers["x-content-type-options"] == "nosniff"
     assert "content-security-policy" not in r.headers
+
+
+def test_every_answer_says_how_long_the_app_took(server: LiveServer) -> None:
+    with server.client() as c:
+        r = c.post("/v1/query", json={"question": "提现要手续费吗"})
+    assert r.status_code == 200
+    name, dur = r.headers["server-timing"].split(";")
+    assert name == "app" and dur.startswith("dur=")
+    assert 0 < float(dur.removeprefix("dur=")) < 30_000
