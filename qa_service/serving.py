@@ -47,10 +47,12 @@ class DrainingServer(uvicorn.Server):
             super().handle_exit(sig, frame)
             return
         DRAINING.set()
-        log.info("draining: /readyz is 503; stopping within %.1f s", self.drain_seconds)
         threading.Thread(target=self._drain, args=(sig, frame), daemon=True).start()
 
     def _drain(self, sig: int, frame: FrameType | None) -> None:
+        # Logged from this thread: a signal handler runs in whatever request's context the
+        # main thread was in, and its log line would carry that request's id.
+        log.info("draining: /readyz is 503; stopping within %.1f s", self.drain_seconds)
         deadline = time.monotonic() + self.drain_seconds
         while time.monotonic() < deadline and self.server_state.connections:
             time.sleep(0.05)
