@@ -195,7 +195,10 @@ def observe_derived(
     folds: int = FOLDS,
     seed: int = 0,
     progress: Callable[[int, int], None] | None = None,
+    matcher: bool = True,
 ) -> Observed:
+    """Derived questions asked of the corpus variants; ``matcher=False`` assembles them
+    without the learned matcher, as the served index of a large corpus has none."""
     decider = Decider(base or Calibration())
     rng = np.random.default_rng(seed + 1)
     off = [DerivedQuestion(t, None, "off-topic") for t in off_topic_messages()]
@@ -212,7 +215,9 @@ def observe_derived(
         if not variant.entries:
             continue
         cache.add(corpus_vector_texts(variant))  # passages with a sentence cut out are new
-        data = assemble_index(variant, cache, matchers=matchers, with_acts=False, **kw)
+        data = assemble_index(
+            variant, cache, matchers=matchers, with_acts=False, with_matcher=matcher, **kw
+        )
         asked = _cap(asked, rng) + (off if i == 0 else [])
         cache.add([corpus.normalise(q.text) for q in asked])
         for q, feats, faq_id in ask_derived(data, config, cache, asked):

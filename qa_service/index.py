@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import faiss
@@ -124,9 +124,18 @@ def corpus_texts(index: IndexData) -> list[str]:
     return [index.normalise(t) for t in (*questions, *(p.text for p in index.passages))]
 
 
-def entry_document(e: FaqEntry, examples: bool = True) -> str:
-    """An entry's words: its title, its alt questions (``examples``) and its answer."""
-    return "\n".join([e.question, *(e.alt_questions if examples else ()), *e.paragraphs])
+@lru_cache(maxsize=100_000)
+def _part_terms(text: str, norm: Normaliser) -> tuple[str, ...]:
+    # Memoised: the escalation fit assembles 20 variants of one corpus with most texts the
+    # same in all, and a build needs each entry's words with and without its alt questions.
+    return document_terms(text, norm)
+
+
+def entry_terms(e: FaqEntry, norm: Normaliser, examples: bool = True) -> tuple[str, ...]:
+    """An entry's words for BM25: its title, its alt questions (``examples``) and its answer,
+    each text tokenised once (BM25 counts words, not their order)."""
+    parts = [e.question, *(e.alt_questions if examples else ()), *e.paragraphs]
+    return tuple(t for part in parts for t in _part_terms(part, norm))
 
 
 def dense_index_type(n_vectors: int, flat_max: int = DEFAULTS.flat_max_vectors) -> str:
@@ -324,10 +333,13 @@ def assemble_index(
     background: np.ndarray | None = None,
     matchers: dict | None = None,
     with_acts: bool = True,
+    with_matcher: bool = True,
 ) -> IndexData:
     """An index held in memory, from vectors already computed (``vectors`` has every text of
     ``corpus_vector_texts``). A build saves one; the escalation fit makes many, without the
-    dialogue acts (``with_acts``), which it never asks about."""
+    dialogue acts (``with_acts``), which it never asks about. ``with_matcher=False``: no
+    learned matcher, as a corpus above ``MATCHER_MAX_ENTRIES`` has none (the fit's sample of
+    such a corpus must be served as the corpus is)."""
     texts, item_entry, item_kind, item_passage = index_items(corpus)
     if background is None:
         off_topic = [corpus.normalise(t) for t in off_topic_messages()]
@@ -344,7 +356,9 @@ def assemble_index(
         config.matcher_c,
         config.matcher_reject_weight,
     )
-    if matchers is not None and key in matchers:
+    if not with_matcher:
+        matcher = None
+    elif matchers is not None and key in matchers:
         matcher = matchers[key]
     else:
         matcher = train_matcher(
@@ -357,16 +371,13 @@ def assemble_index(
         )
         if matchers is not None:
             matchers[key] = matcher
-    terms = [document_terms(entry_document(e), corpus.normalise) for e in corpus.entries]
+    terms = [entry_terms(e, corpus.normalise) for e in corpus.entries]
     # BM25 reads each entry's title and answer: 300 wordings hold nearly every word a customer
     # types, so with them a rich entry outscores an entry with a title alone on its own topic.
     lexical_terms = (
         terms
         if config.lexical_examples
-        else [
-            document_terms(entry_document(e, examples=False), corpus.normalise)
-            for e in corpus.entries
-        ]
+        else [entry_terms(e, corpus.normalise, examples=False) for e in corpus.entries]
     )
     kinds = np.asarray(item_kind)
     offsets, neg_offset = density_offsets(

@@ -33,6 +33,7 @@ class Profile:
     build_passages: int
     scale: ScalePlan
     http_runs: tuple[HttpRun, ...]
+    full_build_entries: int = 0  # the whole build (fit included) on this many entries
     encoder_threads: tuple[int, ...] = ()  # also time the raw encoder with these BLAS threads
     peer: bool = False  # txtai's API over the same encoder and texts, in the same run
 
@@ -43,6 +44,7 @@ QUICK = Profile(
     http_seconds=1,
     warmup_seconds=1,
     build_passages=20,
+    full_build_entries=20,
     scale=ScalePlan(sizes=(1_000,), ef_search=(32,), nprobe=(8,), mmap_workers=2),
     http_runs=(HttpRun("default", concurrency=(1, 32)),),
 )
@@ -53,6 +55,7 @@ FULL = Profile(
     http_seconds=15,
     warmup_seconds=3,
     build_passages=1000,
+    full_build_entries=2000,
     scale=ScalePlan(),
     encoder_threads=(1, 2),
     peer=True,

@@ -14,7 +14,7 @@ from ..embedders import load_embedder
 from ..index import resolve_build
 from ..pipeline.normalise import normalise
 from ..service import QAService
-from .build import bench_build
+from .build import bench_build, bench_full_build
 from .coldstart import bench_cold_start
 from .inprocess import bench_ask, bench_encoder, raw_embedder
 from .load import have_wrk, run_load
@@ -194,6 +194,12 @@ def _run(
             settings.corpus, work, raw_embedder(service), profile.build_passages
         )
         _save(partial, results)
+        if profile.full_build_entries:
+            step(f"build: the whole build on {profile.full_build_entries} entries")
+            results["full_build"] = bench_full_build(
+                settings.corpus, work, raw_embedder(service), profile.full_build_entries, questions
+            )
+            _save(partial, results)
     if "scale" not in skip:
         anchors, queries, query_texts = _vectors(service, questions)
         results["scale"] = bench_scale(

@@ -70,7 +70,8 @@ class Normaliser:
         self._words: Callable[[re.Match[str]], str] = lambda m: words.get(m.group(0), m.group(0))
         drop = spec.get("drop", [])
         self._drop = re.compile("|".join(drop)) if drop else None
-        self._cached = lru_cache(maxsize=4096)(self._normalise)
+        # Large enough for a build: its texts are normalised by several stages.
+        self._cached = lru_cache(maxsize=1 << 16)(self._normalise)
 
     def __call__(self, text: str) -> str:
         return self._cached(text)

@@ -76,6 +76,17 @@ def test_build_figures(run: tuple[Path, dict]) -> None:
     assert faq["vectors"] > articles["vectors"]
 
 
+def test_whole_build_figures(run: tuple[Path, dict]) -> None:
+    _, r = run
+    full = r["full_build"]
+    assert full["entries"] == 20 and full["passages"] == 40
+    assert full["texts"] == 40 + 20 * 5  # passages, titles and four alt questions each
+    assert full["over_encode"] == pytest.approx(full["seconds"] / full["encode_seconds"], rel=0.02)
+    assert full["fit_entries"] == 20  # a corpus this small is fitted on all its entries
+    assert full["cold_start"]["first_query_ms"] > 0
+    assert any(t["measure"].startswith("whole build") for t in r["targets"])
+
+
 def test_scale_figures(run: tuple[Path, dict]) -> None:
     _, r = run
     (size,) = r["scale"]["sizes"]
