@@ -28,6 +28,7 @@ from pathlib import Path
 import yaml
 
 from ..pii import find_pii
+from . import yaml_source
 
 FILE_NAME = "details.yaml"
 _SECTIONS = ("defines", "kinds", "quoted", "names")
@@ -195,17 +196,12 @@ def _parse(text: str, name: str) -> dict:
     ``file:line`` it came from; every problem is collected and raised together."""
     problems: list[str] = []
     out: dict = {"defines": {}, "kinds": {}, "quoted": [], "names": []}
-    try:
-        root = yaml.compose(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else 1
-        raise DetailsError([f"{name}:{line}: not valid YAML: {exc}"]) from None
+    root = yaml_source.compose(text, name, DetailsError)
     if root is None:
         return out
 
     def at(node: yaml.Node) -> str:
-        return f"{name}:{node.start_mark.line + 1}"
+        return yaml_source.where(name, node)
 
     def patterns(node: yaml.Node, what: str) -> str | None:
         # One pattern, or a list of them meaning "any of these".

@@ -23,6 +23,8 @@ from pathlib import Path
 import yaml
 from opencc import OpenCC
 
+from . import yaml_source
+
 _T2S = OpenCC("t2s")
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _WORDISH = re.compile(r"[0-9A-Za-z\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
@@ -126,17 +128,12 @@ def load_spec(corpus_dir: Path | None = None) -> dict:
 def _parse(text: str, name: str) -> dict:
     problems: list[str] = []
     out: dict = {"replace": {}, "words": {}, "rewrite": [], "drop": []}
-    try:
-        root = yaml.compose(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else 1
-        raise NormaliseError([f"{name}:{line}: not valid YAML: {exc}"]) from None
+    root = yaml_source.compose(text, name, NormaliseError)
     if root is None:
         return out
 
     def at(node: yaml.Node) -> str:
-        return f"{name}:{node.start_mark.line + 1}"
+        return yaml_source.where(name, node)
 
     def scalar(node: yaml.Node) -> str | None:
         if isinstance(node, yaml.ScalarNode) and not node.tag.endswith(":null"):
