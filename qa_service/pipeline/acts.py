@@ -15,11 +15,12 @@ both apart (docs/dialogue.md).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
 import yaml
+
+from . import yaml_source
 
 FILE_NAME = "acts.yaml"
 SMALL_TALK = "small talk"
@@ -52,15 +53,10 @@ def load_spec(corpus_dir: Path | None = None) -> dict:
     """The packaged acts, with ``corpus_dir/acts.yaml``'s examples added and replies replaced.
 
     ``{"kinds": {act: kind}, "examples": {act: [text]}, "replies": {act: {lang: text}}}``."""
-    packaged = resources.files("qa_service").joinpath("data", FILE_NAME).read_text("utf-8")
-    spec = _parse(packaged, f"qa_service/data/{FILE_NAME}")
-    if corpus_dir is not None and (corpus_dir / FILE_NAME).is_file():
-        path = corpus_dir / FILE_NAME
-        try:
-            text = path.read_text("utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ActsError([f"{path}:1: cannot read: {exc}"]) from None
-        extra = _parse(text, f"{corpus_dir.name}/{FILE_NAME}", known=spec["kinds"])
+    (packaged, packaged_name), *own = yaml_source.sources(FILE_NAME, corpus_dir, ActsError)
+    spec = _parse(packaged, packaged_name)
+    for text, name in own:
+        extra = _parse(text, name, known=spec["kinds"])
         spec["kinds"] |= extra["kinds"]
         for act, examples in extra["examples"].items():
             spec["examples"][act] = list(dict.fromkeys([*spec["examples"].get(act, []), *examples]))

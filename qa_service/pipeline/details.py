@@ -22,7 +22,6 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 
 import yaml
@@ -32,7 +31,6 @@ from . import yaml_source
 
 FILE_NAME = "details.yaml"
 _SECTIONS = ("defines", "kinds", "quoted", "names")
-_DEFINE = re.compile(r"\{\{(\w+)\}\}")
 _NAME_PREFIX = "name:"
 
 
@@ -118,15 +116,10 @@ def load_spec(corpus_dir: Path | None = None) -> dict:
 
     A corpus kind replaces the packaged kind of its name, and ``kind: null`` drops it; quoted
     patterns and names add to the packaged ones. Raises ``DetailsError`` (``file:line``)."""
-    packaged = resources.files("qa_service").joinpath("data", FILE_NAME)
-    layers = [_parse(packaged.read_text("utf-8"), f"qa_service/data/{FILE_NAME}")]
-    if corpus_dir is not None and (corpus_dir / FILE_NAME).is_file():
-        path = corpus_dir / FILE_NAME
-        try:
-            text = path.read_text("utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise DetailsError([f"{path}:1: cannot read: {exc}"]) from None
-        layers.append(_parse(text, f"{corpus_dir.name}/{FILE_NAME}"))
+    layers = [
+        _parse(text, name)
+        for text, name in yaml_source.sources(FILE_NAME, corpus_dir, DetailsError)
+    ]
     defines: dict[str, tuple[str, str]] = {}
     kinds: dict[str, dict | None] = {}
     quoted: list[tuple[str, str]] = []
@@ -138,19 +131,10 @@ def load_spec(corpus_dir: Path | None = None) -> dict:
         names += layer["names"]
     problems: list[str] = []
 
-    def expand(pattern: str, where: str, flags: int = 0) -> str:
-        def sub(m: re.Match[str]) -> str:
-            if m.group(1) not in defines:
-                problems.append(f"{where}: '{{{{{m.group(1)}}}}}' is not defined under 'defines'")
-                return ""
-            return defines[m.group(1)][0]
+    patterns = {name: pattern for name, (pattern, _) in defines.items()}
 
-        out = _DEFINE.sub(sub, pattern)
-        try:
-            re.compile(out, flags)
-        except re.error as exc:
-            problems.append(f"{where}: pattern does not compile: {exc}")
-        return out
+    def expand(pattern: str, where: str, flags: int = 0) -> str:
+        return yaml_source.expand(pattern, patterns, where, problems, flags)
 
     spec_kinds = {}
     for kind, value in kinds.items():

@@ -30,14 +30,9 @@ STOPWORDS = frozenset(
 )
 
 
-@lru_cache(maxsize=4096)
-def tokenize(text: str) -> tuple[str, ...]:
-    """Tokens for BM25 of raw text: jieba search-mode words for Chinese, lower-cased words
-    for the rest, after the packaged normalisation."""
-    return _tokens(normalise(text))
-
-
-def _tokens(norm_text: str) -> tuple[str, ...]:
+def tokenize(norm_text: str) -> tuple[str, ...]:
+    """Tokens for BM25 of normalised text: jieba search-mode words for Chinese, the words of
+    the rest."""
     out: list[str] = []
     for chunk in _TOKEN.findall(norm_text):
         if _CJK_RUN.fullmatch(chunk):
@@ -52,7 +47,7 @@ def query_terms(text: str) -> tuple[str, ...]:
     """Tokens of a query already normalised by its index's rules, plus joined neighbours of
     Latin tokens: customers type pinyin with or without spaces (``mima`` or ``mi ma`` for
     密码), and both must meet ``document_terms``."""
-    toks = _tokens(text)
+    toks = tokenize(text)
     latin = [t for t in toks if t.isascii()]
     joined = tuple(a + b for a, b in zip(latin, latin[1:], strict=False))
     return toks + joined
@@ -67,7 +62,7 @@ def _pinyin(word: str) -> str:
 def document_terms(text: str, norm: Callable[[str], str] = normalise) -> tuple[str, ...]:
     """Document tokens, plus the toneless pinyin of each Chinese word of two or more characters;
     ``norm`` is the corpus's normaliser (``Corpus.normalise``)."""
-    toks = _tokens(norm(text))  # not cached: documents are unique, the cache is for queries
+    toks = tokenize(norm(text))
     pinyin = tuple(_pinyin(t) for t in toks if len(t) > 1 and _CJK_RUN.fullmatch(t))
     return toks + pinyin
 

@@ -17,7 +17,6 @@ import re
 import unicodedata
 from collections.abc import Callable
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 
 import yaml
@@ -49,7 +48,6 @@ def clean(text: str) -> str:
 
 FILE_NAME = "normalise.yaml"
 _SECTIONS = ("replace", "words", "rewrite", "drop", "defines")
-_DEFINE = re.compile(r"\{\{(\w+)\}\}")
 
 
 class NormaliseError(ValueError):
@@ -99,15 +97,10 @@ def load_spec(corpus_dir: Path | None = None) -> dict:
 
     Returns ``{"replace", "words", "rewrite", "drop"}`` with ``{{name}}`` expanded; raises
     ``NormaliseError`` with ``file:line`` for every problem."""
-    packaged = resources.files("qa_service").joinpath("data", FILE_NAME).read_text("utf-8")
-    layers = [_parse(packaged, f"qa_service/data/{FILE_NAME}")]
-    if corpus_dir is not None and (corpus_dir / FILE_NAME).is_file():
-        path = corpus_dir / FILE_NAME
-        try:
-            text = path.read_text("utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise NormaliseError([f"{path}:1: cannot read: {exc}"]) from None
-        layers.append(_parse(text, f"{corpus_dir.name}/{FILE_NAME}"))
+    layers = [
+        _parse(text, name)
+        for text, name in yaml_source.sources(FILE_NAME, corpus_dir, NormaliseError)
+    ]
     replace: dict[str, str | None] = {}
     words: dict[str, str | None] = {}
     rewrite: list[tuple[str, str]] = []
@@ -166,21 +159,7 @@ def _parse(text: str, name: str) -> dict:
             problems.append(f"{at(node)}: expected a pattern")
             return None
 
-        def sub(m: re.Match[str]) -> str:
-            if m.group(1) not in defines:
-                problems.append(
-                    f"{at(node)}: '{{{{{m.group(1)}}}}}' is not defined under 'defines'"
-                )
-                return ""
-            return defines[m.group(1)]
-
-        expanded = _DEFINE.sub(sub, raw)
-        try:
-            re.compile(expanded)
-        except re.error as exc:
-            problems.append(f"{at(node)}: pattern does not compile: {exc}")
-            return None
-        return expanded
+        return yaml_source.expand(raw, defines, at(node), problems)
 
     for section in ("replace", "words"):
         if section not in sections:
