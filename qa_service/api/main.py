@@ -7,6 +7,7 @@ import gc
 import logging
 import sys
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
 from fastapi import FastAPI
@@ -29,6 +30,9 @@ log = logging.getLogger("qa_service.api")
 # Young-generation collections every 10,000 net allocations instead of 700: a request
 # allocates a few thousand objects, nearly all freed before it ends.
 GC_THRESHOLDS = (10_000, 20, 20)
+# Threads that run QAService.ask, as many as anyio's default limiter lent the route before: under
+# load they wait on the encoder together, and micro-batching makes one call of their questions.
+QUERY_THREADS = 40
 PLACEHOLDER_SUFFIXES = (
     ".example",
     ".invalid",
@@ -55,6 +59,7 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
     )
     app.state.settings = settings
     app.state.service = service
+    app.state.query_threads = query_threads()  # replaced by each lifespan's own
     # Query log and feedback share one store; an injected service may bring its own.
     if isinstance(service.query_log, Storage):
         app.state.storage = service.query_log
@@ -104,6 +109,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Follow the published index while serving; leave the replica list when stopping."""
     replica: Replica = app.state.replica
     replica.start()
+    app.state.query_threads = query_threads()
     # The model, the index and the app are loaded and live as long as the process: moved out
     # of the collector's reach, and collections made rarer, a request stops paying for
     # full passes over them (about 3% of the event loop's time under load, py-spy).
@@ -117,11 +123,16 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        app.state.query_threads.shutdown(wait=False)
         await run_in_threadpool(replica.stop)
         if app.state.webhook is not None:
             await run_in_threadpool(app.state.webhook.close)
         if app.state.limiter is not None:
             app.state.limiter.close()
+
+
+def query_threads() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(QUERY_THREADS, thread_name_prefix="qa-query")
 
 
 def warn_on_placeholders(settings: Settings) -> None:

@@ -5,7 +5,8 @@ Pure ASGI classes rather than ``BaseHTTPMiddleware``: they add no task per reque
 every message, which the body limit needs for chunked uploads.
 
 Order, outermost first: request context -> security headers -> CORS -> rate limit -> body
-limit -> app. So 413 and 429 answers still carry a request id, CORS and security headers.
+limit -> the query fast path (``fastpath``) -> app. So 413 and 429 answers still carry a
+request id, CORS and security headers, and a fast answer passes every check a routed one does.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from ..metrics import Metrics
 from ..pii import mask_pii
 from ..ratelimit import RateLimiter
 from .errors import document_error_responses, error_response, internal_error
+from .fastpath import QueryFastPath
 
 log = logging.getLogger("qa_service.api")
 access_log = logging.getLogger("qa_service.access")
@@ -309,6 +311,7 @@ def install(
     app: FastAPI, settings: Settings, metrics: Metrics | None, limiter: RateLimiter | None
 ) -> None:
     """Add the middleware stack; ``add_middleware`` prepends, so innermost goes first."""
+    app.add_middleware(QueryFastPath)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RateLimitMiddleware, limiter=limiter)
     if settings.cors_origins:

@@ -50,6 +50,9 @@ class DetailRules:
     gives: dict[str, re.Pattern[str]]
     quoted: tuple[re.Pattern[str], ...]
     names: dict[str, re.Pattern[str]]  # "name:<first name>" -> any of its names
+    # Any name at all, bounds aside: most questions name none, and one search tells so where
+    # each group's own pattern would be tried in turn (75 of them for OKPAY).
+    any_name: re.Pattern[str] | None = None
 
     @classmethod
     def from_spec(cls, spec: dict) -> DetailRules:
@@ -65,6 +68,9 @@ class DetailRules:
                 _NAME_PREFIX + group[0]: re.compile("|".join(_name_pattern(n) for n in group))
                 for group in spec.get("names", ())
             },
+            any_name=re.compile("|".join(re.escape(n) for g in spec["names"] for n in g))
+            if spec.get("names")
+            else None,
         )
 
     def asked(self, question: str) -> set[str]:
@@ -73,7 +79,8 @@ class DetailRules:
         for pat in self.quoted:
             out.update(m.group(0) for m in pat.finditer(question))
         out.update(question[start:end] for start, end, _ in find_pii(question))
-        out.update(name for name, pat in self.names.items() if pat.search(question))
+        if self.any_name is not None and self.any_name.search(question):
+            out.update(name for name, pat in self.names.items() if pat.search(question))
         return out
 
     def given(self, answer: str, details: Iterable[str]) -> set[str]:

@@ -87,15 +87,28 @@ class PassageRanker:
                     for p in shown:
                         self._examples[p] = index.passage_examples[owners == p]
         # A sentence that asks ("那么,如何联系客服呢?") frames the answer; it never is one.
-        spans = [] if index.sentence_spans is None else index.sentence_spans.tolist()
-        owners = [] if index.sentence_passage is None else index.sentence_passage.tolist()
-        self._asks = np.asarray(
-            [
-                index.passages[p].text[a:b].rstrip()[-1:] in _QUESTION_MARKS
-                for p, (a, b) in zip(owners, spans, strict=True)
-            ],
-            dtype=bool,
-        )
+        spans: list[list[int]] = []
+        owners: list[int] = []
+        if (
+            index.sentence_vectors is not None
+            and len(index.sentence_vectors)
+            and index.sentence_spans is not None
+            and index.sentence_passage is not None
+        ):
+            spans, owners = index.sentence_spans.tolist(), index.sentence_passage.tolist()
+        asks = [
+            index.passages[p].text[a:b].rstrip()[-1:] in _QUESTION_MARKS
+            for p, (a, b) in zip(owners, spans, strict=True)
+        ]
+        # Per passage, its sentences' rows, spans and which of them ask: laid out once, so a
+        # query only multiplies the rows of the passages it ranks.
+        rows: dict[int, list[int]] = {}
+        for row, p in enumerate(owners):
+            rows.setdefault(p, []).append(row)
+        self._sentences = {
+            p: (np.asarray(r, dtype=np.int64), [spans[i] for i in r], [asks[i] for i in r])
+            for p, r in rows.items()
+        }
 
     def rank(
         self,
@@ -129,23 +142,26 @@ class PassageRanker:
         """How well each passage answers (the best of its own and its best sentence's
         similarity; a context passage -1), and the best sentence's span, for the passages
         of ``entries``."""
-        idx = self.index
         answers = p_sim.astype(np.float32).copy()
         highlights: dict[int, tuple[int, int]] = {}
-        if idx.sentence_vectors is not None and len(idx.sentence_vectors):
-            wanted = [p for e in entries.tolist() for p in self.entry_passages[e]]
-            rows = np.flatnonzero(np.isin(idx.sentence_passage, wanted))
-            if rows.size:
-                sims = idx.sentence_vectors[rows] @ query_vec
-                owners = idx.sentence_passage[rows]
-                sims = np.where(self._asks[rows], -1.0, sims)
-                for p in np.unique(owners).tolist():
-                    mine = owners == p
-                    best = int(np.argmax(np.where(mine, sims, -2.0)))
-                    answers[p] = max(float(answers[p]), float(sims[best]))
-                    if mine.sum() > 1:
-                        start, end = idx.sentence_spans[rows[best]].tolist()
-                        highlights[p] = (start, end)
+        mine = [
+            (p, found)
+            for e in entries.tolist()
+            for p in self.entry_passages[e]
+            if (found := self._sentences.get(p)) is not None
+        ]
+        if mine:
+            rows = np.concatenate([r for _, (r, _, _) in mine])
+            sims = (self.index.sentence_vectors[rows] @ query_vec).tolist()
+            at = 0
+            for p, (r, spans, asks) in mine:
+                # The best sentence that does not ask (the first on a tie), -1 when all ask.
+                scored = [-1.0 if ask else sims[at + i] for i, ask in enumerate(asks)]
+                at += len(r)
+                best = max(range(len(scored)), key=scored.__getitem__)
+                answers[p] = max(float(answers[p]), scored[best])
+                if len(scored) > 1:
+                    highlights[p] = (spans[best][0], spans[best][1])
         if self._examples:
             for p in (p for e in entries.tolist() for p in self.entry_passages[e]):
                 examples = self._examples.get(p)
