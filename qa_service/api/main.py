@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
+from threadpoolctl import threadpool_limits
 
 from .. import __version__
 from ..config import Settings
@@ -120,6 +121,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # batch several times; at Python's default 5 ms each hand-off to a waiting thread can
     # stall that long (docs/performance.md: one worker 357-400 -> 434-443 req/s at c=32).
     sys.setswitchinterval(app.state.settings.switch_interval_ms / 1000.0)
+    # Every matrix product of a query, not only the encoder's, on QA_THREADS BLAS threads:
+    # OpenBLAS splits a product as small as the not-covered examples against the question
+    # over both cores, and its spinning helper then competes with the event loop
+    # (docs/performance.md). Requests and workers supply the parallelism.
+    threadpool_limits(app.state.settings.threads, user_api="blas")
     try:
         yield
     finally:
