@@ -36,6 +36,9 @@ class Profile:
     full_build_entries: int = 0  # the whole build (fit included) on this many entries
     encoder_threads: tuple[int, ...] = ()  # also time the raw encoder with these BLAS threads
     peer: bool = False  # txtai's API over the same encoder and texts, in the same run
+    # The concurrency-1 ratios in interleaved rounds (qa_service.bench.rounds), each block this long.
+    rounds: int = 0
+    round_seconds: float = 2.0
 
 
 QUICK = Profile(
@@ -45,6 +48,8 @@ QUICK = Profile(
     warmup_seconds=1,
     build_passages=20,
     full_build_entries=20,
+    rounds=2,
+    round_seconds=1.0,
     scale=ScalePlan(sizes=(1_000,), ef_search=(32,), nprobe=(8,), mmap_workers=2),
     http_runs=(HttpRun("default", concurrency=(1, 32)),),
 )
@@ -59,6 +64,8 @@ FULL = Profile(
     scale=ScalePlan(),
     encoder_threads=(1, 2),
     peer=True,
+    rounds=8,
+    round_seconds=3.0,
     http_runs=(
         HttpRun("default", concurrency=(1, 32)),
         HttpRun("no cache", NO_CACHE, concurrency=(1, 32)),

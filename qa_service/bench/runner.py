@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, replace
 from pathlib import Path
 
@@ -19,9 +20,10 @@ from .coldstart import bench_cold_start
 from .inprocess import bench_ask, bench_encoder, raw_embedder
 from .load import have_wrk, run_load
 from .peer import ensure_venv, run_search_load, serve_peer
-from .profiles import Profile
+from .profiles import NO_CACHE, Profile
 from .questions import load_questions
 from .report import evaluate_targets, render_markdown
+from .rounds import bench_rounds
 from .scale import bench_scale
 from .server import serve
 from .stats import load_average, machine, self_peak_rss_mb
@@ -59,32 +61,81 @@ def _http(
                 saved()
 
 
-def _peer(
-    settings: Settings, profile: Profile, questions: list[str], workdir: Path, step: Step
-) -> dict:
-    """txtai's API over the same encoder and the same texts as the index, at the same
-    concurrencies; an error instead when it cannot be installed or wrk is missing."""
+@contextmanager
+def _peer_server(settings: Settings, workdir: Path, step: Step, enabled: bool) -> Iterator[dict]:
+    """txtai's API over the same encoder and the same texts as the index: ``{"url": ...}``,
+    or ``{"error": ...}`` when it cannot be installed, fails to start or wrk is missing."""
+    if not enabled:
+        yield {}
+        return
     if not have_wrk():
-        return {"error": "wrk is not installed (apt-get install wrk)"}
+        yield {"error": "wrk is not installed (apt-get install wrk)"}
+        return
     try:
         python = ensure_venv(step=step)
     except RuntimeError as exc:
         step(f"peer: skipped: {exc}")
-        return {"error": str(exc)}
+        yield {"error": str(exc)}
+        return
     table = json.loads((resolve_build(settings.index_dir) / "table.json").read_text())
     texts = [p["text"] for p in table["passages"]]
     texts += [q for e in table["entries"] for q in (e["question"], *e["alt_questions"])]
+    stack = ExitStack()
+    try:
+        url = stack.enter_context(serve_peer(python, texts, workdir / "peer"))
+    except (RuntimeError, OSError) as exc:
+        step(f"peer: failed: {exc}")
+        yield {"error": str(exc)}
+        return
+    with stack:
+        yield {"url": url, "texts": len(texts)}
+
+
+def _peer(peer: dict, profile: Profile, questions: list[str], workdir: Path, step: Step) -> dict:
+    """The peer at the same concurrencies as this service's runs."""
+    if "url" not in peer:
+        return {"error": peer.get("error", "not started")}
     runs = []
     try:
-        with serve_peer(python, texts, workdir / "peer") as url:
-            for c in (1, 32):
-                run_search_load(url, questions, c, profile.warmup_seconds, workdir)
-                result = run_search_load(url, questions, c, profile.http_seconds, workdir)
-                runs.append(result | {"load_avg_1m": load_average()})
+        for c in (1, 32):
+            run_search_load(peer["url"], questions, c, profile.warmup_seconds, workdir)
+            result = run_search_load(peer["url"], questions, c, profile.http_seconds, workdir)
+            runs.append(result | {"load_avg_1m": load_average()})
     except (RuntimeError, OSError) as exc:
         step(f"peer: failed: {exc}")
         return {"error": str(exc), "runs": runs}
-    return {"name": "txtai", "texts": len(texts), "query": "GET /search?limit=3", "runs": runs}
+    return {"name": "txtai", "texts": peer["texts"], "query": "GET /search?limit=3", "runs": runs}
+
+
+def _rounds(
+    settings: Settings,
+    profile: Profile,
+    service: QAService,
+    questions: list[str],
+    workdir: Path,
+    load_tool: str,
+    peer_url: str | None,
+    step: Step,
+) -> dict:
+    """The concurrency-1 ratios in interleaved rounds, against a server without the cache
+    and the peer when it runs (``rounds``)."""
+    env = {"QA_EMBEDDER": settings.embedder} | NO_CACHE
+    with serve(settings.index_dir, workdir / "rounds", env) as srv:
+        for q in questions[:20]:
+            srv.post(q)
+        servers = {"http": lambda s: run_load(srv.url, questions, 1, s, workdir, load_tool)}
+        if peer_url:
+            servers["txtai"] = lambda s: run_search_load(peer_url, questions, 1, s, workdir)
+        out = bench_rounds(
+            raw_embedder(service),
+            service,
+            questions,
+            servers,
+            profile.rounds,
+            profile.round_seconds,
+            progress=lambda msg: step(f"rounds: {msg}"),
+        )
+    return out | {"config": "no cache", "workers": 1}
 
 
 def _save(path: Path, results: dict) -> None:
@@ -180,10 +231,21 @@ def _run(
             results["http"],
             lambda: _save(partial, results),
         )
-    if profile.peer and "peer" not in skip:
-        step("peer: txtai")
-        results["peer"] = _peer(settings, profile, questions, work, step)
-        _save(partial, results)
+    peer_wanted = profile.peer and "peer" not in skip
+    rounds_wanted = profile.rounds > 0 and "rounds" not in skip
+    if peer_wanted or rounds_wanted:
+        if peer_wanted:
+            step("peer: txtai")
+        with _peer_server(settings, work, step, peer_wanted) as peer:
+            if rounds_wanted:
+                step(f"rounds: encode, ask() and HTTP at c=1, {profile.rounds} rounds")
+                results["rounds"] = _rounds(
+                    settings, profile, service, questions, work, load_tool, peer.get("url"), step
+                )
+                _save(partial, results)
+            if peer_wanted:
+                results["peer"] = _peer(peer, profile, questions, work, step)
+                _save(partial, results)
     if "cold" not in skip:
         step("cold start")
         results["cold_start"] = bench_cold_start(settings.index_dir, work, questions)

@@ -57,6 +57,16 @@ def test_http_figures(run: tuple[Path, dict]) -> None:
         assert worker["peak_rss_mb"] >= worker["rss_mb"] > 0 and worker["pss_mb"] > 0
 
 
+def test_round_figures(run: tuple[Path, dict]) -> None:
+    out, r = run
+    rounds = r["rounds"]
+    assert len(rounds["rounds"]) == 2 and rounds["servers"] == ["http"]
+    for row in rounds["rounds"]:
+        assert row["encode_p50_ms"] > 0 and row["ask_p50_ms"] > 0 and row["http"] > 0
+    assert rounds["ratios"]["http"]["over_encode"] > 0
+    assert "## Concurrency 1 in interleaved rounds" in (out / "report.md").read_text("utf-8")
+
+
 def test_cold_start_figures(run: tuple[Path, dict]) -> None:
     _, r = run
     cold = r["cold_start"]
