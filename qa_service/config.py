@@ -93,6 +93,9 @@ class Settings(BaseSettings):
     search_threads: int = Field(default=1, ge=1, le=64, description="FAISS threads a query")
     # How long a thread may hold the GIL while another waits (Python's default: 5 ms).
     switch_interval_ms: float = Field(default=0.5, gt=0.0, le=100.0)
+    # A query alone in the process is answered on the event loop, not handed to a thread
+    # (qa_service.api.routes.query); off only to measure what it is worth.
+    inline_lone_queries: bool = True
 
     @field_validator("cors_origins", mode="before")
     @classmethod

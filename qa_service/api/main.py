@@ -61,6 +61,7 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
     app.state.settings = settings
     app.state.service = service
     app.state.query_threads = query_threads()  # replaced by each lifespan's own
+    app.state.queries_in_flight = 0
     # Query log and feedback share one store; an injected service may bring its own.
     if isinstance(service.query_log, Storage):
         app.state.storage = service.query_log

@@ -119,3 +119,48 @@ def test_a_lost_database_is_a_503_as_on_the_route(service, monkeypatch) -> None:
         r = c.post("/v1/query", json={"question": "提现手续费是多少"})
     assert r.status_code == 503 and r.headers["retry-after"] == "5"
     assert "database is unavailable" in r.json()["error"]
+
+
+def _threads_asked(service, monkeypatch, settings=None, concurrent: int = 1) -> list[str]:
+    """The names of the threads ask() ran on for ``concurrent`` simultaneous questions."""
+    import threading
+
+    import httpx
+
+    names: list[str] = []
+    ask = service.ask
+
+    def recording(*args, **kwargs):
+        names.append(threading.current_thread().name)
+        return ask(*args, **kwargs)
+
+    monkeypatch.setattr(service, "ask", recording)
+    app = create_app(settings or service.settings, service)
+
+    async def run() -> None:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+            body = {"question": "提现手续费是多少", "channel": "eval"}
+            replies = await asyncio.gather(
+                *(c.post("/v1/query", json=body) for _ in range(concurrent))
+            )
+        assert all(r.status_code == 200 for r in replies)
+
+    asyncio.run(run())
+    return names
+
+
+def test_a_lone_question_is_answered_on_the_event_loop(service, monkeypatch) -> None:
+    (name,) = _threads_asked(service, monkeypatch)
+    assert not name.startswith("qa-query")
+
+
+def test_questions_with_company_go_to_the_query_threads(service, monkeypatch) -> None:
+    names = _threads_asked(service, monkeypatch, concurrent=8)
+    assert len(names) == 8 and all(n.startswith("qa-query") for n in names)
+
+
+def test_inline_answers_can_be_turned_off(service, monkeypatch) -> None:
+    settings = service.settings.model_copy(update={"inline_lone_queries": False})
+    (name,) = _threads_asked(service, monkeypatch, settings)
+    assert name.startswith("qa-query")

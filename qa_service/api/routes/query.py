@@ -17,22 +17,29 @@ PATH = "/v1/query"
 
 
 async def answer_query(state: Any, req: QueryRequest) -> Answer:
-    """Ask the service on the app's query threads, then count the answer and queue its
-    handoff: the one body of POST /v1/query, whichever way the request came in
-    (``qa_service.api.fastpath``)."""
+    """Ask the service, then count the answer and queue its handoff: the one body of
+    POST /v1/query, whichever way the request came in (``qa_service.api.fastpath``).
+
+    A question alone in the process is answered on the event loop itself: handing it to a
+    thread and back cost 0.85 ms of a 5 ms answer at concurrency 1, the thread waking on a
+    core whose caches hold something else (docs/performance.md). With company it goes to the
+    app's query threads, where the encoder batches the questions that wait together."""
     service = state.service
-    # The context goes along, so what ask() logs carries this request's id.
-    call = contextvars.copy_context().run
-    answer = await asyncio.get_running_loop().run_in_executor(
-        state.query_threads,
-        call,
-        service.ask,
-        req.question,
-        req.top_k,
-        req.channel,
-        req.conversation_id,
-        req.lang,
-    )
+    args = (req.question, req.top_k, req.channel, req.conversation_id, req.lang)
+    state.queries_in_flight += 1
+    try:
+        # One turn of the loop first: requests read in the same turn start and count, so
+        # "alone" means alone and a burst still reaches the threads.
+        await asyncio.sleep(0)
+        if state.queries_in_flight == 1 and state.settings.inline_lone_queries:
+            answer = service.ask(*args)
+        else:
+            # The context goes along, so what ask() logs carries this request's id.
+            call = contextvars.copy_context().run
+            loop = asyncio.get_running_loop()
+            answer = await loop.run_in_executor(state.query_threads, call, service.ask, *args)
+    finally:
+        state.queries_in_flight -= 1
     observe_answer(state, answer)
     webhook = getattr(state, "webhook", None)
     if webhook is not None and answer.escalate and req.channel in CUSTOMER_CHANNELS:
