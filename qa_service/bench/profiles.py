@@ -21,6 +21,7 @@ class HttpRun:
 
 NO_CACHE = {"QA_ANSWER_CACHE_SIZE": "0"}
 NO_BATCHING = {"QA_MICRO_BATCHING": "false"}
+NO_INLINE = {"QA_INLINE_LONE_QUERIES": "false"}  # every question on a query thread
 PURE_PYTHON_HTTP = ("--loop", "asyncio", "--http", "h11")  # without uvloop and httptools
 
 
@@ -39,6 +40,8 @@ class Profile:
     # The concurrency-1 ratios in interleaved rounds (qa_service.bench.rounds), each block this long.
     rounds: int = 0
     round_seconds: float = 2.0
+    # More servers in the same rounds, by name: their QA_* settings beside the default's.
+    round_variants: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 QUICK = Profile(
@@ -66,10 +69,12 @@ FULL = Profile(
     peer=True,
     rounds=8,
     round_seconds=3.0,
+    round_variants={"http, threads only": NO_INLINE},
     http_runs=(
         HttpRun("default", concurrency=(1, 32)),
         HttpRun("no cache", NO_CACHE, concurrency=(1, 32)),
         HttpRun("no cache, no batching", NO_CACHE | NO_BATCHING, concurrency=(1, 32)),
+        HttpRun("no cache, threads only", NO_CACHE | NO_INLINE, concurrency=(1, 32)),
         HttpRun("no cache, batch wait 1 ms", NO_CACHE | {"QA_BATCH_MAX_WAIT_MS": "1"}),
         HttpRun("no cache, h11 + asyncio", NO_CACHE, uvicorn_args=PURE_PYTHON_HTTP),
         HttpRun("no cache, 2 encoder threads", NO_CACHE | {"QA_THREADS": "2"}, concurrency=(1, 32)),

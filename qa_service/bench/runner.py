@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, replace
+from functools import partial
 from pathlib import Path
 
 from ..config import Settings
@@ -117,15 +118,20 @@ def _rounds(
     peer_url: str | None,
     step: Step,
 ) -> dict:
-    """The concurrency-1 ratios in interleaved rounds, against a server without the cache
-    and the peer when it runs (``rounds``)."""
+    """The concurrency-1 ratios in interleaved rounds, against a server without the cache,
+    the profile's variants of it and the peer when it runs (``rounds``)."""
     env = {"QA_EMBEDDER": settings.embedder} | NO_CACHE
-    with serve(settings.index_dir, workdir / "rounds", env) as srv:
-        for q in questions[:20]:
-            srv.post(q)
-        servers = {"http": lambda s: run_load(srv.url, questions, 1, s, workdir, load_tool)}
+    with ExitStack() as stack:
+        servers = {}
+        variants = {"http": {}, **profile.round_variants}
+        for n, (name, extra) in enumerate(variants.items()):
+            logs = workdir / f"rounds-{n}"  # a database each
+            srv = stack.enter_context(serve(settings.index_dir, logs, env | extra))
+            for q in questions[:20]:
+                srv.post(q)
+            servers[name] = partial(run_load, srv.url, questions, 1, workdir=workdir, tool=load_tool)
         if peer_url:
-            servers["txtai"] = lambda s: run_search_load(peer_url, questions, 1, s, workdir)
+            servers["txtai"] = partial(run_search_load, peer_url, questions, 1, workdir=workdir)
         out = bench_rounds(
             raw_embedder(service),
             service,
