@@ -129,7 +129,9 @@ def _rounds(
             srv = stack.enter_context(serve(settings.index_dir, logs, env | extra))
             for q in questions[:20]:
                 srv.post(q)
-            servers[name] = partial(run_load, srv.url, questions, 1, workdir=workdir, tool=load_tool)
+            servers[name] = partial(
+                run_load, srv.url, questions, 1, workdir=workdir, tool=load_tool
+            )
         if peer_url:
             servers["txtai"] = partial(run_search_load, peer_url, questions, 1, workdir=workdir)
         out = bench_rounds(
