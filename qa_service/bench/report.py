@@ -25,7 +25,7 @@ def evaluate_targets(results: dict) -> list[dict]:
     """One row per target and configuration: the figure, the target and whether it is met."""
     rows = []
     encode = results["encoder"]["single"]["p50_ms"]
-    for config in ("default", "no cache"):
+    for config in ("default", "no cache", "2 workers, no cache"):
         c1 = _http_run(results, config, 1)
         if c1:
             ratio = c1["p50_ms"] / encode
