@@ -16,7 +16,7 @@ from ..storage import Storage
 
 
 # Dependencies are ``async def``: FastAPI runs a plain ``def`` one in the thread pool, a
-# thread hop per request for a lookup (0.15 ms of the query route's event-loop time, py-spy).
+# thread hop per request for a lookup.
 async def get_service(request: Request) -> QAService:
     return request.app.state.service
 

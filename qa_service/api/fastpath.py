@@ -7,8 +7,8 @@ headers). Anything else (another content type, malformed JSON, an invalid field)
 that route, which stays declared for /openapi.json, so every error keeps its answer.
 
 What this skips is routing, dependency solving, FastAPI's exception and exit-stack layers and
-anyio's thread hand-off: with an instant answer they took a worker from 8,100 to 3,000 req/s
-at 32 connections, and 0.17 ms of each request at one (docs/performance.md).
+anyio's thread hand-off (with the ranking changes of the same step: one worker from 314-339 to
+415-441 uncached req/s at 32 connections, 5.3 to 4.4 ms at one; docs/performance.md).
 """
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ class QueryFastPath:
         try:
             req = QueryRequest.model_validate_json(body)
         except ValidationError:
-            await self.app(scope, _replay(body, receive), send)
+            await self.app(scope, replayed(body, receive), send)
             return
         scope["route"] = ROUTE
         try:
@@ -85,8 +85,8 @@ class QueryFastPath:
         await response(scope, receive, send)
 
 
-def _replay(body: bytes, receive: Receive) -> Receive:
-    """``receive`` for the route: the body read here, then whatever comes after it."""
+def replayed(body: bytes, receive: Receive) -> Receive:
+    """``receive`` for the app inside: the body already read, then whatever comes after it."""
     pending: Message | None = {"type": "http.request", "body": body, "more_body": False}
 
     async def replay() -> Message:

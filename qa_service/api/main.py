@@ -73,6 +73,13 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
         # Conversations are read from the log: every worker sees every turn.
         service.conversations = app.state.storage
 
+    # A lone question is answered on the event loop only where ask() reaches no server: a
+    # database that is slow or gone would hold up every request in the process.
+    store = service.query_log
+    app.state.inline_queries = settings.inline_lone_queries and (
+        store is None or getattr(store, "local", False)
+    )
+
     # Shared like the store it lives in: every worker and replica counts against one limit.
     limiter = app.state.limiter = open_limiter(settings, app.state.storage)
     app.state.metrics = Metrics(

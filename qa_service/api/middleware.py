@@ -31,7 +31,7 @@ from ..metrics import Metrics
 from ..pii import mask_pii
 from ..ratelimit import RateLimiter
 from .errors import document_error_responses, error_response, internal_error
-from .fastpath import QueryFastPath
+from .fastpath import QueryFastPath, replayed
 
 log = logging.getLogger("qa_service.api")
 access_log = logging.getLogger("qa_service.access")
@@ -212,16 +212,7 @@ class BodyLimitMiddleware:
             chunks.append(body)
             if not more:
                 break
-        replay: Message | None = {"type": "http.request", "body": b"".join(chunks)}
-
-        async def replay_receive() -> Message:
-            nonlocal replay
-            if replay is not None:
-                message, replay = replay, None
-                return message
-            return await receive()
-
-        await self.app(scope, replay_receive, send)
+        await self.app(scope, replayed(b"".join(chunks), receive), send)
 
 
 def is_rate_limited(method: str, path: str) -> bool:

@@ -210,6 +210,10 @@ class Storage(ABC):
 
     # Query-log lines dropped because the database failed (``/metrics``).
     dropped_log_lines = 0
+    # Every call is local file I/O (SQLite): short enough to make on the event loop, where a
+    # lone question is answered (``api.routes.query``). A server's round trips, and its
+    # waits while it is gone, are not.
+    local = False
 
     def health(self) -> str | None:
         """None when the database answers, else why not (one line, for ``/readyz``)."""

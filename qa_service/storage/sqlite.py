@@ -55,6 +55,8 @@ if TYPE_CHECKING:
 
 
 class SQLiteStorage(Storage):
+    local = True
+
     def __init__(self, path: str | Path):
         self.path = Path(path)
         try:

@@ -164,3 +164,17 @@ def test_inline_answers_can_be_turned_off(service, monkeypatch) -> None:
     settings = service.settings.model_copy(update={"inline_lone_queries": False})
     (name,) = _threads_asked(service, monkeypatch, settings)
     assert name.startswith("qa-query")
+
+
+def test_a_database_server_keeps_every_question_on_the_threads(
+    postgres, settings, embedder, monkeypatch, tmp_path
+) -> None:
+    from qa_service.service import QAService
+
+    remote = settings.model_copy(
+        update={"database_url": postgres.new_database(), "data_dir": tmp_path}
+    )
+    service = QAService(remote, embedder=embedder)
+    service.load()
+    (name,) = _threads_asked(service, monkeypatch, remote)
+    assert name.startswith("qa-query")
