@@ -9,7 +9,7 @@ from pathlib import Path
 
 from . import add_common, settings_from
 
-SECTIONS = ("http", "peer", "cold", "build", "scale")
+SECTIONS = ("http", "rounds", "peer", "cold", "build", "scale")
 
 
 def _sizes(value: str) -> tuple[int, ...]:
