@@ -13,8 +13,6 @@ anyio's thread hand-off (with the ranking changes of the same step: one worker f
 
 from __future__ import annotations
 
-from email.message import Message as MimeHeader
-
 from pydantic import ValidationError
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -27,15 +25,12 @@ from .schemas import QueryRequest
 
 
 def is_json(content_type: str | None) -> bool:
-    """What FastAPI reads as JSON: no content type, application/json or application/*+json."""
+    """What FastAPI reads as JSON: no content type, application/json or application/*+json
+    (parameters such as charset aside, in any case)."""
     if not content_type:
         return True
-    header = MimeHeader()
-    header["content-type"] = content_type
-    subtype = header.get_content_subtype()
-    return header.get_content_maintype() == "application" and (
-        subtype == "json" or subtype.endswith("+json")
-    )
+    main, _, sub = content_type.partition(";")[0].strip().lower().partition("/")
+    return main == "application" and "/" not in sub and (sub == "json" or sub.endswith("+json"))
 
 
 async def read_body(receive: Receive) -> bytes | None:

@@ -224,8 +224,8 @@ def _run(
         str(t): bench_encoder(load_embedder(settings.embedder, t), questions, profile.ask_calls)
         for t in profile.encoder_threads
     }
-    partial = out / "results.partial.json"
-    _save(partial, results)
+    partial_path = out / "results.partial.json"
+    _save(partial_path, results)
 
     if "http" not in skip:
         results["http"] = []
@@ -237,7 +237,7 @@ def _run(
             load_tool,
             step,
             results["http"],
-            lambda: _save(partial, results),
+            lambda: _save(partial_path, results),
         )
     peer_wanted = profile.peer and "peer" not in skip
     rounds_wanted = profile.rounds > 0 and "rounds" not in skip
@@ -250,26 +250,26 @@ def _run(
                 results["rounds"] = _rounds(
                     settings, profile, service, questions, work, load_tool, peer.get("url"), step
                 )
-                _save(partial, results)
+                _save(partial_path, results)
             if peer_wanted:
                 results["peer"] = _peer(peer, profile, questions, work, step)
-                _save(partial, results)
+                _save(partial_path, results)
     if "cold" not in skip:
         step("cold start")
         results["cold_start"] = bench_cold_start(settings.index_dir, work, questions)
-        _save(partial, results)
+        _save(partial_path, results)
     if "build" not in skip:
         step(f"build: {profile.build_passages} passages")
         results["build"] = bench_build(
             settings.corpus, work, raw_embedder(service), profile.build_passages
         )
-        _save(partial, results)
+        _save(partial_path, results)
         if profile.full_build_entries:
             step(f"build: the whole build on {profile.full_build_entries} entries")
             results["full_build"] = bench_full_build(
                 settings.corpus, work, raw_embedder(service), profile.full_build_entries, questions
             )
-            _save(partial, results)
+            _save(partial_path, results)
     if "scale" not in skip:
         anchors, queries, query_texts = _vectors(service, questions)
         results["scale"] = bench_scale(
@@ -280,7 +280,7 @@ def _run(
             profile.scale,
             work / "scale",
             progress=lambda msg: step(f"scale: {msg}"),
-            on_size=lambda scale: _save(partial, results | {"scale": scale}),
+            on_size=lambda scale: _save(partial_path, results | {"scale": scale}),
         )
         results["scale"]["plan"] = asdict(profile.scale)
 
@@ -290,5 +290,5 @@ def _run(
     results["targets"] = evaluate_targets(results)
     _save(out / "results.json", results)
     (out / "report.md").write_text(render_markdown(results), "utf-8")
-    partial.unlink(missing_ok=True)
+    partial_path.unlink(missing_ok=True)
     return results

@@ -51,7 +51,7 @@ class DetailRules:
     quoted: tuple[re.Pattern[str], ...]
     names: dict[str, re.Pattern[str]]  # "name:<first name>" -> any of its names
     # Any name at all, bounds aside: most questions name none, and one search tells so where
-    # each group's own pattern would be tried in turn (75 of them for OKPAY).
+    # each group's own pattern would be tried in turn (one per named thing).
     any_name: re.Pattern[str] | None = None
 
     @classmethod

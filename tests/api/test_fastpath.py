@@ -86,6 +86,7 @@ def test_json_content_types_are_those_fastapi_parses() -> None:
     assert is_json(None) and is_json("application/json") and is_json("Application/JSON")
     assert is_json("application/vnd.api+json; charset=utf-8")
     assert not is_json("text/plain") and not is_json("application/x-www-form-urlencoded")
+    assert not is_json("application/json/extra") and not is_json("json")
 
 
 def test_errors_and_metrics_are_the_routes(service) -> None:
